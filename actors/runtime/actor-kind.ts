@@ -1,0 +1,58 @@
+// How a kind of actor is described: its state and codec, and the methods it answers. Kinds are plain
+// data; activation, ordering, persistence and supervision are the runtime's business.
+import type { Logger } from 'pino';
+
+/** A generated protobufjs message class, as the runtime and gateway need it: it decodes to the class
+ *  (`Decoded`, every field present) and encodes from plain properties (`Encodable`). */
+export interface WireType<Decoded, Encodable> {
+  encode(message: Encodable): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): Decoded;
+  fromObject(object: { [key: string]: unknown }): Decoded;
+  toObject(message: Decoded, options?: { longs?: unknown; enums?: unknown; bytes?: unknown; defaults?: boolean; oneofs?: boolean }): { [key: string]: unknown };
+}
+
+export interface ActorContext {
+  readonly kind: string;
+  readonly key: string;
+  readonly log: Logger;
+}
+
+export interface Outcome<State, Reply> {
+  reply: Reply;
+  /** A new state, persisted before the reply is sent; `null` deletes the actor's snapshot; absent
+   *  means nothing changed. */
+  state?: State | null;
+}
+
+export interface ActorMethod<State, Request, Reply> {
+  request: WireType<Request, unknown>;
+  response: WireType<unknown, Reply>;
+  /** Which actor a request is for; the gateway and bus route on it. */
+  keyOf(request: NoInfer<Request>): string;
+  /** Throw an HsError for a refused request: the actor then drops whatever it changed in memory. */
+  handle(state: State, request: Request, ctx: ActorContext): Outcome<State, Reply> | Promise<Outcome<State, Reply>>;
+}
+
+export interface ActorKind<State> {
+  /** Unique per node; also the snapshot table's kind column. */
+  readonly name: string;
+  initialState(key: string): State;
+  encodeState(state: State): Uint8Array;
+  decodeState(data: Uint8Array): State;
+  // Each method has its own request and reply types, so the map cannot name one of them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly methods: Readonly<Record<string, ActorMethod<State, any, any>>>;
+}
+
+/** Returns an identity helper for one kind's methods, so TypeScript infers each method's request and
+ *  reply types from its wire types: `const method = methodsOf<MyState>();`. */
+export function methodsOf<State>() {
+  return <Request, Reply>(method: ActorMethod<State, Request, Reply>): ActorMethod<State, Request, Reply> => method;
+}
+
+/** A module (as, aas, qs, ds, ...) is a named set of actor kinds served under hs.<domain>.<module>. */
+export interface ModuleDefinition {
+  readonly name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly kinds: readonly ActorKind<any>[];
+}

@@ -1,0 +1,174 @@
+// One supervisor per actor kind: activates an actor on the first message for its key, hands every
+// message straight to that actor (never through the supervisor's own mailbox: nact copies a parent's
+// children map on each message it handles), passivates idle actors, and restarts crashed ones from
+// their last snapshot.
+import { dispatch, spawn, spawnStateless, stop, type ActorSystemRef, type Ref } from 'nact';
+import type { Logger } from 'pino';
+import { badRequest, deadlineExceeded, HsError, internal, notFound, unavailable } from '../../protocol/errors.js';
+import type { ActorContext, ActorKind } from './actor-kind.js';
+import type { SnapshotStore } from './snapshot-store.js';
+
+interface Mail {
+  method: string;
+  body: Uint8Array;
+  /** Unix ms after which nobody waits for the answer; 0 for none. */
+  deadline: number;
+  resolve(reply: Uint8Array): void;
+  reject(error: HsError): void;
+}
+
+/** An actor's in-memory state: not yet loaded, or loaded at a snapshot version (0: never saved). */
+type Slot<State> = { loaded: false } | { loaded: true; state: State; version: number };
+
+const UNLOADED = { loaded: false } as const;
+
+interface Activation {
+  ref: Ref<Mail>;
+  pending: number;
+  lastActive: number;
+}
+
+/** nact names allow a restricted alphabet; base64url fits it and keeps keys distinct. */
+const actorName = (key: string): string => `k${Buffer.from(key, 'utf8').toString('base64url')}`;
+
+export class Supervisor<State> {
+  private readonly activations = new Map<string, Activation>();
+  private readonly parent: Ref<never>;
+  private accepting = true;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    system: ActorSystemRef,
+    readonly kind: ActorKind<State>,
+    private readonly store: SnapshotStore,
+    private readonly log: Logger,
+  ) {
+    this.parent = spawnStateless(system, () => undefined, kind.name) as Ref<never>;
+  }
+
+  get activeCount(): number {
+    return this.activations.size;
+  }
+
+  /** Delivers one encoded request to the actor for `key`; resolves with the encoded reply. */
+  call(key: string, method: string, body: Uint8Array, deadline: number): Promise<Uint8Array> {
+    if (!this.accepting) return Promise.reject(unavailable('node is shutting down'));
+    if (!Object.hasOwn(this.kind.methods, method)) return Promise.reject(notFound(`${this.kind.name} has no method ${method}`));
+    const activation = this.activate(key);
+    activation.pending++;
+    activation.lastActive = Date.now();
+    return new Promise<Uint8Array>((resolve, reject) => {
+      dispatch(activation.ref, { method, body, deadline, resolve, reject });
+    }).finally(() => {
+      activation.pending--;
+      activation.lastActive = Date.now();
+      if (this.drained && this.pendingTotal() === 0) this.drained();
+    });
+  }
+
+  /** Stops actors with nothing in flight that have been idle for at least `idleMs`. Their state is
+   *  already persisted (every change is written before it is acknowledged), so nothing is flushed. */
+  passivateIdle(idleMs: number, now = Date.now()): number {
+    let stopped = 0;
+    for (const [key, activation] of this.activations) {
+      if (activation.pending === 0 && now - activation.lastActive >= idleMs) {
+        this.activations.delete(key);
+        stop(activation.ref);
+        stopped++;
+      }
+    }
+    return stopped;
+  }
+
+  /** Refuses new messages, waits for those in flight, then stops every actor. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    if (this.pendingTotal() > 0) await new Promise<void>((resolve) => { this.drained = resolve; });
+    this.passivateIdle(0);
+    stop(this.parent);
+  }
+
+  private pendingTotal(): number {
+    let total = 0;
+    for (const activation of this.activations.values()) total += activation.pending;
+    return total;
+  }
+
+  private activate(key: string): Activation {
+    const existing = this.activations.get(key);
+    if (existing) return existing;
+    const ctx: ActorContext = { kind: this.kind.name, key, log: this.log };
+    const ref = spawn(this.parent, (slot: Slot<State>, mail: Mail) => this.receive(ctx, slot, mail), actorName(key), {
+      initialState: UNLOADED as Slot<State>,
+      // A crash has already answered its caller; resetting drops the in-memory state so the next
+      // message reloads the last snapshot. Other actors are untouched.
+      onCrash: (_msg, error, supervision) => {
+        this.log.error({ kind: this.kind.name, err: describe(error) }, 'actor crashed; restarting from its last snapshot');
+        return supervision.reset;
+      },
+    });
+    const activation = { ref, pending: 0, lastActive: Date.now() };
+    this.activations.set(key, activation);
+    return activation;
+  }
+
+  private async receive(ctx: ActorContext, slot: Slot<State>, mail: Mail): Promise<Slot<State>> {
+    if (mail.deadline !== 0 && Date.now() > mail.deadline) {
+      mail.reject(deadlineExceeded('the request expired while queued'));
+      return slot;
+    }
+    let current: Extract<Slot<State>, { loaded: true }>;
+    try {
+      current = slot.loaded ? slot : await this.load(ctx.key);
+    } catch (error) {
+      mail.reject(error instanceof HsError ? error : unavailable('could not load actor state'));
+      return UNLOADED;
+    }
+    const method = this.kind.methods[mail.method]!;
+    let request: unknown;
+    try {
+      request = method.request.decode(mail.body);
+    } catch (error) {
+      mail.reject(badRequest(`malformed ${mail.method} request: ${(error as Error).message}`));
+      return current;
+    }
+    let outcome;
+    try {
+      outcome = await method.handle(current.state, request, ctx);
+    } catch (error) {
+      if (error instanceof HsError) {
+        mail.reject(error);
+        // The handler may have changed the state before refusing; forget it, reload on next use.
+        return UNLOADED;
+      }
+      mail.reject(internal(`${this.kind.name}.${mail.method} failed; the actor was restarted from its last snapshot`));
+      throw error;
+    }
+    let next: Slot<State> = current;
+    if (outcome.state !== undefined) {
+      try {
+        const data = outcome.state === null ? null : this.kind.encodeState(outcome.state);
+        const version = await this.store.save(this.kind.name, ctx.key, current.version, data);
+        next = outcome.state === null
+          ? { loaded: true, state: this.kind.initialState(ctx.key), version: 0 }
+          : { loaded: true, state: outcome.state, version };
+      } catch (error) {
+        mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
+        return UNLOADED;
+      }
+    }
+    mail.resolve(method.response.encode(outcome.reply).finish());
+    return next;
+  }
+
+  private async load(key: string): Promise<{ loaded: true; state: State; version: number }> {
+    const snapshot = await this.store.load(this.kind.name, key);
+    if (!snapshot) return { loaded: true, state: this.kind.initialState(key), version: 0 };
+    return { loaded: true, state: this.kind.decodeState(snapshot.data), version: snapshot.version };
+  }
+}
+
+/** Error details for logs: type and message only, never request contents. */
+function describe(error: unknown): { type: string; message: string } {
+  return error instanceof Error ? { type: error.name, message: error.message } : { type: typeof error, message: String(error) };
+}

@@ -1,0 +1,134 @@
+// Node configuration: environment variables, optionally on top of a YAML file (HS_CONFIG_FILE) that
+// uses the same names. Everything is validated at start; every problem is reported at once.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { DatabaseTarget } from './persistence/database.js';
+
+export interface NodeConfig {
+  domain: string;
+  /** undefined: the in-process bus (embedded mode). */
+  natsUrl: string | undefined;
+  database: DatabaseTarget;
+  host: string;
+  port: number;
+  logLevel: string;
+  shardCount: number;
+  actorIdleMs: number;
+  requestTimeoutMs: number;
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  /** True when neither NATS nor an external database is configured. */
+  embedded: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+type Source = Record<string, string | undefined>;
+
+export function loadConfig(env: Source = process.env): NodeConfig {
+  const problems: string[] = [];
+  const source = { ...readConfigFile(env.HS_CONFIG_FILE, problems), ...definedOnly(env) };
+  const text = (name: string, fallback?: string): string | undefined => {
+    const value = source[name]?.trim();
+    return value === undefined || value === '' ? fallback : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const domain = text('HS_DOMAIN', 'localhost')!.toLowerCase();
+  if (!DOMAIN.test(domain)) problems.push(`HS_DOMAIN must be a DNS name such as example.org, got ${JSON.stringify(domain)}`);
+
+  const natsUrl = text('NATS_URL');
+  if (natsUrl !== undefined) {
+    for (const server of natsUrl.split(',')) {
+      if (!/^(nats|tls|wss?):\/\/[^\s]+$/.test(server.trim())) problems.push(`NATS_URL must be nats://host:port (comma-separated for several), got ${JSON.stringify(server)}`);
+    }
+  }
+
+  const databaseUrl = text('DATABASE_URL');
+  const dataDir = text('DATA_DIR', './data')!;
+  let database: DatabaseTarget = { kind: 'sqlite', file: resolve(dataDir, 'homeserver.sqlite') };
+  if (databaseUrl !== undefined) {
+    if (/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) database = { kind: 'postgresql', url: databaseUrl };
+    else if (databaseUrl.startsWith('sqlite:') && databaseUrl.length > 'sqlite:'.length) database = { kind: 'sqlite', file: databaseUrl.slice('sqlite:'.length) };
+    else problems.push('DATABASE_URL must be postgresql://user@host:port/db or sqlite:<file>');
+  }
+
+  const logLevel = text('LOG_LEVEL', 'info')!;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+
+  const config: NodeConfig = {
+    domain,
+    natsUrl,
+    database,
+    host: text('HOST', '0.0.0.0')!,
+    port: integer('PORT', 8080, 0, 65535),
+    logLevel,
+    shardCount: integer('SHARD_COUNT', 256, 1, 65536),
+    actorIdleMs: integer('ACTOR_IDLE_MS', 300_000, 10, 86_400_000),
+    requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 10_000, 10, 600_000),
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 100, 600_000),
+    embedded: natsUrl === undefined && databaseUrl === undefined,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Source {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    problems.push(`HS_CONFIG_FILE ${path} could not be read: ${(error as Error).message}`);
+    return {};
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(`HS_CONFIG_FILE ${path} must be a mapping of setting names to values`);
+    return {};
+  }
+  const source: Source = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value === 'object' && value !== null) problems.push(`HS_CONFIG_FILE: ${name} must be a plain value`);
+    else source[name] = String(value);
+  }
+  return source;
+}
+
+function definedOnly(env: Source): Source {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
+}
+
+/** What may be logged about the configuration: no credentials from URLs. */
+export function describeConfig(config: NodeConfig): Record<string, unknown> {
+  return {
+    domain: config.domain,
+    bus: config.natsUrl ? redactUrl(config.natsUrl) : 'in-process',
+    database: config.database.kind === 'postgresql' ? redactUrl(config.database.url) : `sqlite:${config.database.file}`,
+    port: config.port,
+    shardCount: config.shardCount,
+  };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/g, '//***@');
+}

@@ -1,0 +1,102 @@
+// A homeserver node: opens the database and the bus, starts the actor runtime for the configured
+// modules, serves their shards, and exposes the gateway with health and metrics endpoints.
+import type { MikroORM } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import type { ModuleDefinition } from '../actors/runtime/actor-kind.js';
+import { MethodTable } from '../actors/runtime/method-table.js';
+import { ActorRuntime } from '../actors/runtime/runtime.js';
+import { OrmSnapshotStore } from '../actors/runtime/snapshot-store.js';
+import type { Bus, Subscription } from '../transport/bus.js';
+import { ActorClient, serveModule } from '../transport/envelope.js';
+import { Gateway } from '../transport/gateway.js';
+import { LocalBus } from '../transport/local-bus.js';
+import { NatsBus } from '../transport/nats-bus.js';
+import type { NodeConfig } from './config.js';
+import { NodeMetrics } from './metrics.js';
+import { databaseReachable, openDatabase } from './persistence/database.js';
+
+export interface NodeParts {
+  modules: readonly ModuleDefinition[];
+  log: Logger;
+  /** Process-wide metrics (event loop, memory); off when several nodes share a process. */
+  processMetrics?: boolean;
+}
+
+export class HomeserverNode {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly port: number,
+    readonly bus: Bus,
+    readonly actors: ActorClient,
+    readonly runtime: ActorRuntime,
+    readonly gateway: Gateway,
+    private readonly orm: MikroORM,
+    private readonly store: OrmSnapshotStore,
+    private readonly subscriptions: Subscription[],
+    private readonly log: Logger,
+  ) {}
+
+  static async start(config: NodeConfig, parts: NodeParts): Promise<HomeserverNode> {
+    const { log } = parts;
+    const orm = await openDatabase(config.database);
+    let bus: Bus;
+    try {
+      bus = config.natsUrl ? await NatsBus.connect(config.natsUrl, `hs-${config.domain}`) : new LocalBus();
+    } catch (error) {
+      await orm.close();
+      throw error;
+    }
+    const methods = new MethodTable(parts.modules);
+    const store = new OrmSnapshotStore(orm);
+    const runtime = new ActorRuntime(methods, store, log, { idleMs: config.actorIdleMs });
+    const actors = new ActorClient(bus, config.domain, config.shardCount, config.requestTimeoutMs);
+    const metrics = new NodeMetrics(() => runtime.activeCounts(), parts.processMetrics ?? false);
+
+    // One node owns every shard for now; the cluster work will hand out subsets under leases.
+    const allShards = Array.from({ length: config.shardCount }, (_, shard) => shard);
+    const subscriptions: Subscription[] = [];
+    for (const module of parts.modules) {
+      subscriptions.push(...await serveModule(bus, config.domain, module.name, allShards, runtime.call.bind(runtime)));
+    }
+
+    const gateway = new Gateway({
+      methods, actors, bus, log,
+      bodyLimitBytes: config.bodyLimitBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      observe: (route, status, seconds) => metrics.observeRequest(route, status, seconds),
+    });
+    gateway.app.get('/healthz', async () => ({ status: 'ok' }));
+    gateway.app.get('/readyz', async (_request, reply) => {
+      const [busMs, databaseUp] = await Promise.all([bus.ping().catch(() => undefined), databaseReachable(orm)]);
+      if (busMs !== undefined) metrics.observeBusRoundTrip(busMs);
+      const ready = busMs !== undefined && databaseUp;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', bus: busMs !== undefined, database: databaseUp });
+    });
+    gateway.app.get('/metrics', async (_request, reply) => {
+      const busMs = await bus.ping().catch(() => undefined);
+      if (busMs !== undefined) metrics.observeBusRoundTrip(busMs);
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+    const port = await gateway.listen(config.host, config.port);
+    return new HomeserverNode(config, port, bus, actors, runtime, gateway, orm, store, subscriptions, log);
+  }
+
+  /** Graceful stop: refuse new HTTP and bus work, finish what is in flight, flush snapshots,
+   *  then close the bus and the database. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.gateway.close();
+    await Promise.all(this.subscriptions.map((subscription) => subscription.unsubscribe()));
+    await this.runtime.drain();
+    await this.store.close();
+    await this.bus.close();
+    await this.orm.close();
+    this.log.info('node stopped');
+  }
+}

@@ -1,0 +1,49 @@
+// Opens the database (PostgreSQL in production, SQLite for the embedded mode) through MikroORM and
+// brings its schema up to date with the committed migrations.
+import { MikroORM as PostgresOrm } from '@mikro-orm/postgresql';
+import { MikroORM as SqliteOrm } from '@mikro-orm/better-sqlite';
+import type { MikroORM } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ActorSnapshot } from '../../actors/runtime/snapshot-entity.js';
+import { migrationsList } from './migrations/index.js';
+
+export type DatabaseTarget =
+  | { kind: 'postgresql'; url: string }
+  | { kind: 'sqlite'; file: string };
+
+export const entities = [ActorSnapshot];
+
+export async function openDatabase(target: DatabaseTarget): Promise<MikroORM> {
+  const common = {
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, snapshot: false, silent: true },
+    // Queries carry user data; they are never logged.
+    debug: false,
+    allowGlobalContext: false,
+    discovery: { warnWhenNoEntities: false },
+  };
+  let orm: MikroORM;
+  if (target.kind === 'postgresql') {
+    orm = await PostgresOrm.init({ ...common, clientUrl: target.url, pool: { min: 1, max: 10 } });
+  } else {
+    if (target.file !== ':memory:') mkdirSync(dirname(target.file), { recursive: true });
+    orm = await SqliteOrm.init({ ...common, dbName: target.file });
+    // WAL lets readers proceed during the single writer's commits.
+    await orm.em.getConnection().execute('pragma journal_mode = wal');
+  }
+  await orm.getMigrator().up();
+  return orm;
+}
+
+/** True when the database answers a trivial query. */
+export async function databaseReachable(orm: MikroORM): Promise<boolean> {
+  try {
+    await orm.em.getConnection().execute('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

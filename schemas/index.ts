@@ -1,0 +1,4 @@
+// The one entry point to the generated wire types.
+import './protobuf-setup.js';
+
+export { hs } from './generated/proto.js';

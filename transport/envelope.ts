@@ -1,0 +1,68 @@
+// Encoding of requests and replies on the bus, and the two ends that use it: ActorClient (any caller)
+// and serveModule (the node that owns the shards).
+import { randomUUID } from 'node:crypto';
+import { hs } from '../schemas/index.js';
+import { badRequest, deadlineExceeded, HsError, internal } from '../protocol/errors.js';
+import type { Bus, Subscription } from './bus.js';
+import { actorSubject, shardSubject } from './subjects.js';
+
+export interface CallOptions {
+  /** How long to wait for the reply. */
+  timeoutMs?: number;
+  requestId?: string;
+}
+
+/** Calls actors by module, key and method, wherever they live. Rejects with HsError. */
+export class ActorClient {
+  constructor(
+    private readonly bus: Bus,
+    readonly domain: string,
+    private readonly shardCount: number,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  async call(module: string, key: string, method: string, body: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    const requestId = options.requestId ?? randomUUID();
+    const envelope = hs.common.RequestEnvelope.encode({
+      requestId, deadlineUnixMs: Date.now() + timeoutMs, method, key, body,
+    }).finish();
+    const subject = actorSubject(this.domain, module, key, this.shardCount);
+    const replyBytes = await this.bus.request(subject, envelope, timeoutMs);
+    const reply = hs.common.ReplyEnvelope.decode(replyBytes);
+    if (reply.error) throw HsError.fromWire(reply.error);
+    return reply.body ?? new Uint8Array();
+  }
+}
+
+export type EnvelopeHandler = (module: string, key: string, method: string, body: Uint8Array, deadline: number) => Promise<Uint8Array>;
+
+/** Serves one module's shards: decodes each envelope, hands it to `handler`, and always replies, with
+ *  the result or with a typed error. */
+export async function serveModule(
+  bus: Bus, domain: string, module: string, shards: Iterable<number>, handler: EnvelopeHandler,
+): Promise<Subscription[]> {
+  const serveEnvelope = async (data: Uint8Array): Promise<Uint8Array> => {
+    let request: hs.common.RequestEnvelope;
+    try {
+      request = hs.common.RequestEnvelope.decode(data);
+    } catch {
+      return encodeError('', badRequest('malformed request envelope'));
+    }
+    const deadline = request.deadlineUnixMs;
+    if (deadline !== 0 && Date.now() > deadline) return encodeError(request.requestId, deadlineExceeded('request arrived after its deadline'));
+    try {
+      const body = await handler(module, request.key, request.method, request.body, deadline);
+      return hs.common.ReplyEnvelope.encode({ requestId: request.requestId, body }).finish();
+    } catch (error) {
+      return encodeError(request.requestId, error instanceof HsError ? error : internal('request failed'));
+    }
+  };
+  const subscriptions: Subscription[] = [];
+  for (const shard of shards) subscriptions.push(await bus.serve(shardSubject(domain, module, shard), serveEnvelope));
+  return subscriptions;
+}
+
+function encodeError(requestId: string, error: HsError): Uint8Array {
+  return hs.common.ReplyEnvelope.encode({ requestId, error: error.toWire() }).finish();
+}
