@@ -1,4 +1,4 @@
 // The modules a production node serves. The AS, AAS, QS and DS modules register here as they land.
-import type { ModuleDefinition } from '../actors/runtime/actor-kind.js';
+import type { ModuleFactory } from '../actors/runtime/actor-kind.js';
 
-export const productionModules: readonly ModuleDefinition[] = [];
+export const productionModules: readonly ModuleFactory[] = [];

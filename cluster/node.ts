@@ -2,7 +2,7 @@
 // modules, serves their shards, and exposes the gateway with health and metrics endpoints.
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
-import type { ModuleDefinition } from '../actors/runtime/actor-kind.js';
+import type { ModuleFactory } from '../actors/runtime/actor-kind.js';
 import { MethodTable } from '../actors/runtime/method-table.js';
 import { ActorRuntime } from '../actors/runtime/runtime.js';
 import { OrmSnapshotStore } from '../actors/runtime/snapshot-store.js';
@@ -16,7 +16,9 @@ import { NodeMetrics } from './metrics.js';
 import { databaseReachable, openDatabase } from './persistence/database.js';
 
 export interface NodeParts {
-  modules: readonly ModuleDefinition[];
+  modules: readonly ModuleFactory[];
+  /** Module-specific settings (the process environment in production). */
+  env?: Readonly<Record<string, string | undefined>>;
   log: Logger;
   /** Process-wide metrics (event loop, memory); off when several nodes share a process. */
   processMetrics?: boolean;
@@ -27,6 +29,7 @@ export class HomeserverNode {
 
   private constructor(
     readonly config: NodeConfig,
+    readonly moduleNames: string[],
     readonly port: number,
     readonly bus: Bus,
     readonly actors: ActorClient,
@@ -48,16 +51,18 @@ export class HomeserverNode {
       await orm.close();
       throw error;
     }
-    const methods = new MethodTable(parts.modules);
+    const actors = new ActorClient(bus, config.domain, config.shardCount, config.requestTimeoutMs);
+    const deps = { domain: config.domain, actors, bus, orm, log, env: parts.env ?? {} };
+    const modules = await Promise.all(parts.modules.map((build) => build(deps)));
+    const methods = new MethodTable(modules);
     const store = new OrmSnapshotStore(orm);
     const runtime = new ActorRuntime(methods, store, log, { idleMs: config.actorIdleMs });
-    const actors = new ActorClient(bus, config.domain, config.shardCount, config.requestTimeoutMs);
     const metrics = new NodeMetrics(() => runtime.activeCounts(), parts.processMetrics ?? false);
 
     // One node owns every shard for now; the cluster work will hand out subsets under leases.
     const allShards = Array.from({ length: config.shardCount }, (_, shard) => shard);
     const subscriptions: Subscription[] = [];
-    for (const module of parts.modules) {
+    for (const module of modules) {
       subscriptions.push(...await serveModule(bus, config.domain, module.name, allShards, runtime.call.bind(runtime)));
     }
 
@@ -80,7 +85,7 @@ export class HomeserverNode {
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
     const port = await gateway.listen(config.host, config.port);
-    return new HomeserverNode(config, port, bus, actors, runtime, gateway, orm, store, subscriptions, log);
+    return new HomeserverNode(config, modules.map((module) => module.name), port, bus, actors, runtime, gateway, orm, store, subscriptions, log);
   }
 
   /** Graceful stop: refuse new HTTP and bus work, finish what is in flight, flush snapshots,

@@ -1,11 +1,11 @@
 // The node as an operating-system process: configuration errors exit 2 with every problem listed;
 // SIGTERM/SIGINT stop gracefully and exit 0 (1 if the stop does not finish in time).
-import type { ModuleDefinition } from '../actors/runtime/actor-kind.js';
+import type { ModuleFactory } from '../actors/runtime/actor-kind.js';
 import { ConfigError, describeConfig, loadConfig, type NodeConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { HomeserverNode } from './node.js';
 
-export async function runNodeProcess(modules: readonly ModuleDefinition[]): Promise<void> {
+export async function runNodeProcess(modules: readonly ModuleFactory[]): Promise<void> {
   let config: NodeConfig;
   try {
     config = loadConfig();
@@ -22,12 +22,12 @@ export async function runNodeProcess(modules: readonly ModuleDefinition[]): Prom
     : 'starting');
   let node: HomeserverNode;
   try {
-    node = await HomeserverNode.start(config, { modules, log, processMetrics: true });
+    node = await HomeserverNode.start(config, { modules, log, env: process.env, processMetrics: true });
   } catch (error) {
     log.fatal({ err: { type: (error as Error).name, message: (error as Error).message } }, 'node failed to start');
     process.exit(1);
   }
-  log.info({ port: node.port, modules: modules.map((module) => module.name) }, 'listening');
+  log.info({ port: node.port, modules: node.moduleNames }, 'listening');
 
   const stop = (signal: string): void => {
     log.info({ signal }, 'stopping');

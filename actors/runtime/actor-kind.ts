@@ -1,6 +1,9 @@
 // How a kind of actor is described: its state and codec, and the methods it answers. Kinds are plain
 // data; activation, ordering, persistence and supervision are the runtime's business.
+import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
+import type { Bus } from '../../transport/bus.js';
+import type { ActorClient } from '../../transport/envelope.js';
 
 /** A generated protobufjs message class, as the runtime and gateway need it: it decodes to the class
  *  (`Decoded`, every field present) and encodes from plain properties (`Encodable`). */
@@ -17,11 +20,20 @@ export interface ActorContext {
   readonly log: Logger;
 }
 
+/** A SQL statement with `?` placeholders, run by the snapshot store. */
+export interface SqlStatement {
+  sql: string;
+  params: unknown[];
+}
+
 export interface Outcome<State, Reply> {
   reply: Reply;
   /** A new state, persisted before the reply is sent; `null` deletes the actor's snapshot; absent
    *  means nothing changed. */
   state?: State | null;
+  /** Rows the actor keeps outside its snapshot (e.g. queued messages), written in the same
+   *  transaction as the new state and only if that state write succeeds. */
+  records?: SqlStatement[];
 }
 
 export interface ActorMethod<State, Request, Reply> {
@@ -56,3 +68,18 @@ export interface ModuleDefinition {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly kinds: readonly ActorKind<any>[];
 }
+
+/** What a node lends its modules when it builds them. */
+export interface ModuleDeps {
+  readonly domain: string;
+  /** Calls any actor of this or another module, on this node or another. */
+  readonly actors: ActorClient;
+  readonly bus: Bus;
+  /** For modules that read rows they keep outside snapshots; writes go through Outcome.records. */
+  readonly orm: MikroORM;
+  readonly log: Logger;
+  /** The node's raw configuration source (environment), for module-specific settings. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export type ModuleFactory = (deps: ModuleDeps) => ModuleDefinition | Promise<ModuleDefinition>;

@@ -1,6 +1,7 @@
 // Where actors keep their state between activations. Writes are conditional on the version the
 // actor loaded (optimistic locking), so an actor that lost ownership cannot overwrite a newer state.
 import type { MikroORM } from '@mikro-orm/core';
+import type { SqlStatement } from './actor-kind.js';
 import { conflict, unavailable, HsError } from '../../protocol/errors.js';
 
 export interface Snapshot {
@@ -11,8 +12,9 @@ export interface Snapshot {
 export interface SnapshotStore {
   load(kind: string, key: string): Promise<Snapshot | undefined>;
   /** Writes `data` if the stored version is still `expectedVersion` (0: no row yet); returns the new
-   *  version. `data === null` deletes the row. Rejects with CONFLICT when fenced out. */
-  save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null): Promise<number>;
+   *  version. `data === null` deletes the row. `records` run in the same transaction, after the
+   *  snapshot write and only if it succeeded. Rejects with CONFLICT when fenced out. */
+  save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records?: SqlStatement[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ interface PendingWrite {
   key: string;
   expectedVersion: number;
   data: Uint8Array | null;
+  records: SqlStatement[];
   resolve(version: number): void;
   reject(error: unknown): void;
 }
@@ -43,9 +46,9 @@ export class OrmSnapshotStore implements SnapshotStore {
     return row ? { version: Number(row.version), data: new Uint8Array(row.data) } : undefined;
   }
 
-  save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null): Promise<number> {
+  save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: SqlStatement[] = []): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind, key, expectedVersion, data, resolve, reject });
+      this.queue.push({ kind, key, expectedVersion, data, records, resolve, reject });
       this.flushing ??= this.flushLoop();
     });
   }
@@ -84,8 +87,12 @@ export class OrmSnapshotStore implements SnapshotStore {
             affected = await run(connection, 'update actor_snapshot set version = ?, data = ?, updated_at = ? where kind = ? and key = ? and version = ?',
               [newVersion, Buffer.from(write.data), now, write.kind, write.key, write.expectedVersion], ctx);
           }
-          outcomes.push(affected === 1 ? newVersion
-            : conflict(`${write.kind} actor state changed concurrently (expected version ${write.expectedVersion})`));
+          if (affected !== 1) {
+            outcomes.push(conflict(`${write.kind} actor state changed concurrently (expected version ${write.expectedVersion})`));
+            continue;
+          }
+          for (const record of write.records) await run(connection, record.sql, record.params, ctx);
+          outcomes.push(newVersion);
         }
       });
     } catch (error) {

@@ -145,13 +145,15 @@ export class Supervisor<State> {
       throw error;
     }
     let next: Slot<State> = current;
-    if (outcome.state !== undefined) {
+    if (outcome.state !== undefined || (outcome.records?.length ?? 0) > 0) {
+      // Records without a new state still bump the version, which fences them like any write.
+      const state = outcome.state === undefined ? current.state : outcome.state;
       try {
-        const data = outcome.state === null ? null : this.kind.encodeState(outcome.state);
-        const version = await this.store.save(this.kind.name, ctx.key, current.version, data);
-        next = outcome.state === null
+        const data = state === null ? null : this.kind.encodeState(state);
+        const version = await this.store.save(this.kind.name, ctx.key, current.version, data, outcome.records);
+        next = state === null
           ? { loaded: true, state: this.kind.initialState(ctx.key), version: 0 }
-          : { loaded: true, state: outcome.state, version };
+          : { loaded: true, state, version };
       } catch (error) {
         mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
         return UNLOADED;
