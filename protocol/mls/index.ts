@@ -1,0 +1,5 @@
+// Public API of the MLS public group view used by the Delivery Service.
+export { PublicGroupView } from './view.js';
+export type { Member, ProcessOptions, ProcessResult, PrivateMessageHeader } from './view.js';
+export type { CommitOutcome } from './commit.js';
+export { MlsErrorCode, MlsValidationError } from './errors.js';

@@ -1,0 +1,28 @@
+// The immutable state of a public group view. Processing a message builds a new ViewState (the tree
+// is a copy-on-write clone), so a refused message leaves the previous state untouched.
+import type { HashFn } from './hash.js';
+import type { PublicTree } from './tree.js';
+import type { AuthenticatedContent, GroupContext, Proposal, SuiteCrypto } from './tsmls.js';
+
+export interface StoredProposal {
+  ref: Uint8Array;
+  /** The AuthenticatedContent the reference was computed over, as received. */
+  content: AuthenticatedContent;
+  proposal: Proposal;
+  /** Leaf index of a member sender; undefined for external and new-member senders. */
+  senderLeaf: number | undefined;
+}
+
+export interface ViewState {
+  readonly suite: SuiteCrypto;
+  readonly hash: HashFn;
+  readonly context: GroupContext;
+  /** Exact encoding of `context`, what signatures and GroupInfos are compared against. */
+  readonly contextBytes: Uint8Array;
+  readonly interimTranscriptHash: Uint8Array;
+  readonly tree: PublicTree;
+  /** Proposals of the current epoch by hex reference, in arrival order. */
+  readonly proposals: ReadonlyMap<string, StoredProposal>;
+  /** MLSMessage(GroupInfo) for the current epoch, once a member has signed one. */
+  readonly groupInfo: Uint8Array | undefined;
+}
