@@ -55,6 +55,8 @@ export class HomeserverNode {
     const deps = { domain: config.domain, actors, bus, orm, log, env: parts.env ?? {} };
     const modules = await Promise.all(parts.modules.map((build) => build(deps)));
     const methods = new MethodTable(modules);
+    const gates = modules.filter((module) => module.gate);
+    if (gates.length > 1) throw new Error(`only one module may gate requests; ${gates.map((module) => module.name).join(' and ')} both do`);
     const store = new OrmSnapshotStore(orm);
     const runtime = new ActorRuntime(methods, store, log, { idleMs: config.actorIdleMs });
     const metrics = new NodeMetrics(() => runtime.activeCounts(), parts.processMetrics ?? false);
@@ -68,6 +70,7 @@ export class HomeserverNode {
 
     const gateway = new Gateway({
       methods, actors, bus, log,
+      ...(gates[0]?.gate ? { gate: gates[0].gate } : {}),
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       observe: (route, status, seconds) => metrics.observeRequest(route, status, seconds),

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { hs } from '../schemas/index.js';
 import { badRequest, ErrorCode, HsError, internal, notFound } from '../protocol/errors.js';
 import type { MethodTable, ResolvedMethod } from '../actors/runtime/method-table.js';
+import { GateRefusal, type RequestGate } from '../actors/runtime/actor-kind.js';
 import type { Bus } from './bus.js';
 import type { ActorClient } from './envelope.js';
 import { errorCodeOfStatus, httpStatusOf } from './http-status.js';
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   log: Logger;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
+  /** Admits requests to `gated` methods; without one, gated methods are open (no AAS installed). */
+  gate?: RequestGate;
   /** Called once per finished API request, for metrics. */
   observe?: (route: string, status: number, seconds: number) => void;
 }
@@ -106,7 +109,11 @@ export class Gateway {
     const resolved = this.options.methods.resolve(module, method);
     const route = resolved ? `${module}/${method}` : 'unknown';
     try {
-      if (!resolved) throw notFound(`unknown method ${module}/${method}`);
+      if (!resolved || resolved.method.access === 'internal') throw notFound(`unknown method ${module}/${method}`);
+      if (this.options.gate && (resolved.method.access ?? 'gated') === 'gated') {
+        const headers = request.headers;
+        await this.options.gate({ module, method, header: (name) => firstValue(headers[name]) });
+      }
       const body = request.body;
       if (!(body instanceof Buffer)) throw new HsError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `send ${PROTOBUF} or ${JSON_TYPE}`);
       const { key, bytes } = decodeRequest(resolved, body, format);
@@ -155,8 +162,13 @@ async function sendReply(reply: FastifyReply, format: Format, resolved: Resolved
   }
 }
 
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 function sendError(reply: FastifyReply, format: Format, error: HsError): FastifyReply {
   reply.code(httpStatusOf(error.code));
+  if (error instanceof GateRefusal) reply.headers(error.headers);
   if (format === 'json') {
     return reply.type(JSON_TYPE).send(JSON.stringify({ code: error.codeName, message: error.message }));
   }

@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { Bus } from '../../transport/bus.js';
 import type { ActorClient } from '../../transport/envelope.js';
+import { HsError, type ErrorCode } from '../../protocol/errors.js';
 
 /** A generated protobufjs message class, as the runtime and gateway need it: it decodes to the class
  *  (`Decoded`, every field present) and encodes from plain properties (`Encodable`). */
@@ -36,7 +37,14 @@ export interface Outcome<State, Reply> {
   records?: SqlStatement[];
 }
 
+/** Who may call a method through the gateway. `gated` (the default): only requests the node's gate
+ *  admits (a Privacy Pass token once the AAS module is installed); `public`: anyone (registration,
+ *  public keys); `internal`: never through the gateway, only from other actors over the bus. */
+export type MethodAccess = 'public' | 'gated' | 'internal';
+
 export interface ActorMethod<State, Request, Reply> {
+  /** Defaults to `gated`. */
+  access?: MethodAccess;
   request: WireType<Request, unknown>;
   response: WireType<unknown, Reply>;
   /** Which actor a request is for; the gateway and bus route on it. */
@@ -62,11 +70,32 @@ export function methodsOf<State>() {
   return <Request, Reply>(method: ActorMethod<State, Request, Reply>): ActorMethod<State, Request, Reply> => method;
 }
 
+/** What the gateway shows a gate of one HTTP request (before the body is read by any actor). */
+export interface GateRequest {
+  readonly module: string;
+  readonly method: string;
+  /** A request header by lower-case name; the first value when repeated. */
+  header(name: string): string | undefined;
+}
+
+/** Admits a request to a `gated` method or throws: an HsError, or a GateRefusal to add response
+ *  headers (e.g. an authentication challenge). */
+export type RequestGate = (request: GateRequest) => Promise<void> | void;
+
+/** A refusal by a gate that also tells the caller how to get in, in response headers. */
+export class GateRefusal extends HsError {
+  constructor(code: ErrorCode, message: string, readonly headers: Readonly<Record<string, string>>) {
+    super(code, message);
+  }
+}
+
 /** A module (as, aas, qs, ds, ...) is a named set of actor kinds served under hs.<domain>.<module>. */
 export interface ModuleDefinition {
   readonly name: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly kinds: readonly ActorKind<any>[];
+  /** The gate for every `gated` method of every module on the node; at most one module brings one. */
+  readonly gate?: RequestGate;
 }
 
 /** What a node lends its modules when it builds them. */
