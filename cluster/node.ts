@@ -75,6 +75,9 @@ export class HomeserverNode {
       requestTimeoutMs: config.requestTimeoutMs,
       observe: (route, status, seconds) => metrics.observeRequest(route, status, seconds),
     });
+    for (const module of modules) {
+      for (const [name, authorize] of Object.entries(module.streams ?? {})) gateway.addStream(name, authorize);
+    }
     gateway.app.get('/healthz', async () => ({ status: 'ok' }));
     gateway.app.get('/readyz', async (_request, reply) => {
       const [busMs, databaseUp] = await Promise.all([bus.ping().catch(() => undefined), databaseReachable(orm)]);

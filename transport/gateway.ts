@@ -66,6 +66,7 @@ export class Gateway {
    *  "ready" and then forwards each message on that subject as a binary frame. A refusal closes the
    *  socket with code 4000 + the error's HTTP status. */
   addStream(name: string, authorize: StreamAuthorizer): void {
+    if (this.streams.has(name)) throw new Error(`stream ${name} is registered twice`);
     this.streams.set(name, authorize);
   }
 

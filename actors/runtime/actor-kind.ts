@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { Bus } from '../../transport/bus.js';
 import type { ActorClient } from '../../transport/envelope.js';
+import type { StreamAuthorizer } from '../../transport/gateway.js';
 import { HsError, type ErrorCode } from '../../protocol/errors.js';
 
 /** A generated protobufjs message class, as the runtime and gateway need it: it decodes to the class
@@ -96,6 +97,8 @@ export interface ModuleDefinition {
   readonly kinds: readonly ActorKind<any>[];
   /** The gate for every `gated` method of every module on the node; at most one module brings one. */
   readonly gate?: RequestGate;
+  /** WebSocket streams the node serves at /v1/stream/<name> (e.g. live queue listening). */
+  readonly streams?: Readonly<Record<string, StreamAuthorizer>>;
 }
 
 /** What a node lends its modules when it builds them. */
