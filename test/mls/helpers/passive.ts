@@ -44,7 +44,7 @@ function must<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-export async function replayPassiveCase(v: PassiveVector): Promise<ReplayReport> {
+export async function replayPassiveCase(v: PassiveVector, withReference = true): Promise<ReplayReport> {
   const cs = await getCiphersuiteImpl(getCiphersuiteFromId(v.cipher_suite as CiphersuiteId), nobleCryptoProvider);
   const kpMsg = must(decodeMlsMessage(hex(v.key_package), 0), 'decode key package')[0];
   const welcomeMsg = must(decodeMlsMessage(hex(v.welcome), 0), 'decode welcome')[0];
@@ -70,19 +70,20 @@ export async function replayPassiveCase(v: PassiveVector): Promise<ReplayReport>
   }
 
   let client: ClientState | undefined;
-  try {
-    const tree = treeBytes === undefined ? undefined : must(decodeRatchetTree(treeBytes, 0), 'decode tree')[0];
-    client = await joinGroup(
-      welcome,
-      keyPackage,
-      { initPrivateKey: hex(v.init_priv), hpkePrivateKey: hex(v.encryption_priv), signaturePrivateKey: hex(v.signature_priv) },
-      pskIndex,
-      cs,
-      tree,
-    );
-  } catch {
-    client = undefined; // ts-mls 1.6.4 refuses some valid trees (see DESIGN.md); the view is still checked.
-  }
+  if (withReference)
+    try {
+      const tree = treeBytes === undefined ? undefined : must(decodeRatchetTree(treeBytes, 0), 'decode tree')[0];
+      client = await joinGroup(
+        welcome,
+        keyPackage,
+        { initPrivateKey: hex(v.init_priv), hpkePrivateKey: hex(v.encryption_priv), signaturePrivateKey: hex(v.signature_priv) },
+        pskIndex,
+        cs,
+        tree,
+      );
+    } catch {
+      client = undefined; // ts-mls 1.6.4 refuses some valid trees (see DESIGN.md); the view is still checked.
+    }
 
   const follow = async (bytes: Uint8Array) => {
     if (client === undefined) return;
