@@ -102,12 +102,18 @@ export class HomeserverNode {
   }
 
   private async shutdown(): Promise<void> {
-    await this.gateway.close();
-    await Promise.all(this.subscriptions.map((subscription) => subscription.unsubscribe()));
-    await this.runtime.drain();
-    await this.store.close();
-    await this.bus.close();
-    await this.orm.close();
+    const steps: [string, () => Promise<unknown>][] = [
+      ['gateway closed', () => this.gateway.close()],
+      ['bus subjects released', () => Promise.all(this.subscriptions.map((subscription) => subscription.unsubscribe()))],
+      ['actors drained', () => this.runtime.drain()],
+      ['snapshots flushed', () => this.store.close()],
+      ['bus closed', () => this.bus.close()],
+      ['database closed', () => this.orm.close()],
+    ];
+    for (const [done, step] of steps) {
+      await step();
+      this.log.debug(done);
+    }
     this.log.info('node stopped');
   }
 }

@@ -40,6 +40,7 @@ type Format = 'protobuf' | 'json';
 export class Gateway {
   readonly app: FastifyInstance;
   private readonly streams = new Map<string, StreamAuthorizer>();
+  private closing = false;
 
   constructor(private readonly options: GatewayOptions) {
     this.app = Fastify({ bodyLimit: options.bodyLimitBytes, logger: false });
@@ -59,6 +60,10 @@ export class Gateway {
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, formatOf(request), notFound(`no route ${request.method} ${request.url.split('?')[0]}`)));
     this.app.post('/v1/:module/:method', (request, reply) => this.handleCall(request, reply));
+    this.app.addHook('onSend', async (_request, reply, payload) => {
+      if (this.closing) reply.header('connection', 'close');
+      return payload;
+    });
   }
 
   /** Registers a WebSocket stream at /v1/stream/<name>: the first binary frame is handed to
@@ -99,8 +104,17 @@ export class Gateway {
     return typeof address === 'object' && address ? address.port : port;
   }
 
+  /** Stops accepting, lets in-flight requests finish, then closes every connection. */
   async close(): Promise<void> {
-    await this.app.close();
+    this.closing = true;
+    // Keep-alive connections that finish a request during the close would otherwise stay open for
+    // the keep-alive timeout: close them as soon as they fall idle.
+    const sweeper = setInterval(() => this.app.server.closeIdleConnections(), 50);
+    try {
+      await this.app.close();
+    } finally {
+      clearInterval(sweeper);
+    }
   }
 
   private async handleCall(request: FastifyRequest, reply: FastifyReply): Promise<void> {
