@@ -157,6 +157,8 @@ export async function processCommit(
   for (const a of ofType(list, 'add')) addedPackages.push([tree.addLeaf(TreeNode.leaf(a.proposal.add.keyPackage.leafNode)), a.proposal.add.keyPackage]);
   const newLeaves = new Set(addedPackages.map(([i]) => tm.leafToNode(i)));
   if (gce !== undefined) checkNewExtensions(tree, extensions);
+  // Duplicates brought in by proposals are reported as such, before they surface as a path mismatch.
+  tree.checkKeyUniqueness();
 
   const path = content.commit.path;
   ensure(path !== undefined || !needsPath(list), MlsErrorCode.MissingUpdatePath, 'this commit requires an update path');
