@@ -29,7 +29,9 @@ export function hpkePublicKey(privateKey: Uint8Array): Uint8Array {
   return x25519.getPublicKey(privateKey);
 }
 
-const toBuffer = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer as ArrayBuffer;
+// A copy with its own exact-size buffer. Not `bytes.slice()`: for a Node Buffer (protobufjs decodes
+// bytes fields to Buffers) slice shares the pooled 8 KiB buffer, and `.buffer` would be all of it.
+const toBuffer = (bytes: Uint8Array): ArrayBuffer => new Uint8Array(bytes).buffer as ArrayBuffer;
 
 type ImportedKey = Awaited<ReturnType<typeof suite.kem.importKey>>;
 
