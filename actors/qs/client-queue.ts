@@ -1,0 +1,271 @@
+// The client-record actor, one per PCID: the client's auth and queue encryption keys, its blocklist,
+// its KeyPackages (rows in qs_key_package) and its fan-out queue (sequence counter and ratchet in the
+// snapshot, messages in qs_message, written in the same transaction). One message at a time per
+// queue, so sequence numbers are consecutive without any lock.
+import { hs } from '../../schemas/index.js';
+import { badRequest, conflict, notFound } from '../../protocol/errors.js';
+import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
+import { idFromKey, idKey, requireId, requireKey } from '../../protocol/qs/ids.js';
+import { checkKeyPackageTuple } from '../../protocol/qs/key-package.js';
+import { applyKeyUpdate, newRatchetKey, sealMessage, sealRatchetSecret } from '../../protocol/qs/ratchet.js';
+import { openOwnerConfig, QueueConfigError } from '../../protocol/qs/queue-config.js';
+import { methodsOf, type ActorKind, type SqlStatement } from '../runtime/actor-kind.js';
+import { authenticate, senderKey } from './auth.js';
+import type { QsContext } from './context.js';
+import { deleteKeyPackage, deleteKeyPackages, deleteMessagesBefore, deleteQueueRows, insertKeyPackage, insertMessage, nextKeyPackage, readMessages } from './tables.js';
+
+const q = hs.qs;
+const Kind = q.QueueMessageKind;
+const RATCHET_PURPOSE = 'qs-queue-ratchet';
+const SALT_BYTES = 16;
+
+export interface QueueState {
+  exists: boolean;
+  puid: Uint8Array;
+  authKey: Uint8Array;
+  queueKey: Uint8Array;
+  nextSeq: number;
+  /** Sequence numbers below this were dequeued (deleted). */
+  firstSeq: number;
+  /** In memory only in the clear; sealed under the operator key in the snapshot. */
+  ratchetKey: Uint8Array;
+  sinceUpdate: number;
+  lastUpdateMs: number;
+  salt: Uint8Array;
+  blocklist: Uint8Array[];
+  blocked: Set<string>;
+  lastActivityMs: number;
+  seenTokens: hs.qs.ISeenToken[];
+  /** Owner-sealed configs already checked in this activation (never persisted). */
+  verifiedConfigs: Set<string>;
+}
+
+const EMPTY = new Uint8Array();
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const blocklistHash = (salt: Uint8Array, groupId: Uint8Array): Uint8Array => {
+  const input = new Uint8Array(salt.length + groupId.length);
+  input.set(salt);
+  input.set(groupId, salt.length);
+  return sha256(input);
+};
+
+function absent(): QueueState {
+  return {
+    exists: false, puid: EMPTY, authKey: EMPTY, queueKey: EMPTY, nextSeq: 0, firstSeq: 0, ratchetKey: EMPTY, sinceUpdate: 0,
+    lastUpdateMs: 0, salt: EMPTY, blocklist: [], blocked: new Set(), lastActivityMs: 0, seenTokens: [], verifiedConfigs: new Set(),
+  };
+}
+
+function requireQueue(state: QueueState): void {
+  if (!state.exists) throw notFound('no such client record');
+}
+
+/** Appends a KEY_UPDATE (fresh randomness sealed to the queue key) and moves the ratchet on. */
+async function keyUpdate(state: QueueState, pcid: Uint8Array, queue: string, records: SqlStatement[], messages: hs.qs.IQueueMessage[]): Promise<void> {
+  const fresh = randomBytes(32);
+  const message = await sealRatchetSecret(state.queueKey, pcid, state.nextSeq, Kind.KEY_UPDATE, fresh);
+  state.ratchetKey = applyKeyUpdate(state.ratchetKey, fresh);
+  fresh.fill(0);
+  append(state, queue, message, records, messages);
+  state.sinceUpdate = 0;
+  state.lastUpdateMs = Date.now();
+}
+
+function append(state: QueueState, queue: string, message: hs.qs.IQueueMessage, records: SqlStatement[], messages: hs.qs.IQueueMessage[]): void {
+  records.push(insertMessage(queue, state.nextSeq, q.QueueMessage.encode(message).finish()));
+  messages.push(message);
+  state.nextSeq++;
+}
+
+export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
+  const method = methodsOf<QueueState>();
+  const byPcid = (request: { pcid: Uint8Array }): string => idKey(requireId(request.pcid, 'pcid'));
+  const byToken = senderKey('pcid');
+  const auth = <P>(state: QueueState, request: hs.qs.SignedRequest, name: string, pcidKey: string, params: { decode(b: Uint8Array): P }) => {
+    requireQueue(state);
+    const result = authenticate(request, name, { kind: 'pcid', id: idFromKey(pcidKey) }, state.authKey, state.seenTokens, ctx.settings.tokenWindowMs, params);
+    state.seenTokens = result.seenTokens;
+    return result.params;
+  };
+
+  return {
+    name: 'qs-client-queue',
+    initialState: absent,
+    encodeState: (state) => q.ClientQueueState.encode({
+      puid: state.puid, clientRecordAuthKey: state.authKey, queueEncryptionKey: state.queueKey,
+      nextSequenceNumber: state.nextSeq, firstSequenceNumber: state.firstSeq,
+      sealedRatchetKey: ctx.operatorKey.seal(RATCHET_PURPOSE, state.ratchetKey),
+      messagesSinceKeyUpdate: state.sinceUpdate, lastKeyUpdateMs: state.lastUpdateMs,
+      blocklistSalt: state.salt, blocklistHashes: state.blocklist, lastActivityMs: state.lastActivityMs, seenTokens: state.seenTokens,
+    }).finish(),
+    decodeState: (data) => {
+      const s = q.ClientQueueState.decode(data);
+      return {
+        exists: true, puid: s.puid, authKey: s.clientRecordAuthKey, queueKey: s.queueEncryptionKey,
+        nextSeq: s.nextSequenceNumber, firstSeq: s.firstSequenceNumber,
+        ratchetKey: ctx.operatorKey.open(RATCHET_PURPOSE, s.sealedRatchetKey),
+        sinceUpdate: s.messagesSinceKeyUpdate, lastUpdateMs: s.lastKeyUpdateMs, salt: s.blocklistSalt,
+        blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(hex)), lastActivityMs: s.lastActivityMs,
+        seenTokens: s.seenTokens, verifiedConfigs: new Set(),
+      };
+    },
+    methods: {
+      /** From the user-record actor: a new client record with its queue; message 0 carries the first
+       *  ratchet key, sealed to the queue encryption key. */
+      InitQueue: method({
+        access: 'internal', request: q.InitQueueRequest, response: q.Empty, keyOf: byPcid,
+        handle: async (state, request, actor) => {
+          if (state.exists) throw conflict('client record already exists');
+          const pcid = idFromKey(actor.key);
+          const now = Date.now();
+          const ratchetKey = newRatchetKey();
+          const next: QueueState = {
+            ...absent(), exists: true, puid: requireId(request.puid, 'puid'),
+            authKey: requireKey(request.clientRecordAuthKey, 'client_record_auth_key'),
+            queueKey: requireKey(request.queueEncryptionKey, 'queue_encryption_key'),
+            ratchetKey, lastUpdateMs: now, lastActivityMs: now, salt: randomBytes(SALT_BYTES),
+          };
+          const records: SqlStatement[] = [];
+          append(next, actor.key, await sealRatchetSecret(next.queueKey, pcid, 0, Kind.RATCHET_INIT, ratchetKey), records, []);
+          return { state: next, records, reply: {} };
+        },
+      }),
+
+      /** From the user-record actor (which checked the PUID's token): the queue, its messages and
+       *  KeyPackages go. Deleting a queue that is already gone succeeds. */
+      DeleteQueue: method({
+        access: 'internal', request: q.QueueKeyRequest, response: q.Empty, keyOf: byPcid,
+        handle: (state, _request, actor) => (state.exists ? { state: null, records: deleteQueueRows(actor.key), reply: {} } : { reply: {} }),
+      }),
+
+      EditClientRecord: method({
+        request: q.SignedRequest, response: q.Empty, keyOf: byToken,
+        handle: async (state, request, actor) => {
+          const params = auth(state, request, 'EditClientRecord', actor.key, q.EditClientRecordParams);
+          const authKey = requireKey(params.clientRecordAuthKey, 'client_record_auth_key');
+          const queueKey = requireKey(params.queueEncryptionKey, 'queue_encryption_key');
+          if (params.blocklistEntries.length > ctx.settings.maxBlocklist) throw badRequest(`at most ${ctx.settings.maxBlocklist} blocklist entries`);
+          if (params.blocklistEntries.some((groupId) => groupId.length === 0 || groupId.length > 256)) throw badRequest('blocklist entries must be group ids of 1 to 256 bytes');
+          state.authKey = authKey;
+          state.blocklist = params.blocklistEntries.map((groupId) => blocklistHash(state.salt, groupId));
+          state.blocked = new Set(state.blocklist.map(hex));
+          const records: SqlStatement[] = [];
+          if (hex(queueKey) !== hex(state.queueKey)) {
+            // A new queue key is the client recovering from a compromise: re-key the ratchet to it at once.
+            // Configs sealed under the old key no longer authenticate (docs/decisions.md).
+            state.queueKey = queueKey;
+            state.verifiedConfigs.clear();
+            await keyUpdate(state, idFromKey(actor.key), actor.key, records, []);
+          }
+          return { state, records, reply: {} };
+        },
+      }),
+
+      GetClientRecord: method({
+        request: q.SignedRequest, response: q.GetClientRecordReply, keyOf: byToken,
+        handle: (state, request, actor) => {
+          auth(state, request, 'GetClientRecord', actor.key, q.GetClientRecordParams);
+          return {
+            state,
+            reply: {
+              clientRecordAuthKey: state.authKey, queueEncryptionKey: state.queueKey, blocklistSalt: state.salt,
+              blocklistHashes: state.blocklist, nextSequenceNumber: state.nextSeq,
+            },
+          };
+        },
+      }),
+
+      PublishKeyPackages: method({
+        request: q.SignedRequest, response: q.Empty, keyOf: byToken,
+        handle: async (state, request, actor) => {
+          const params = auth(state, request, 'PublishKeyPackages', actor.key, q.PublishKeyPackagesParams);
+          const tuples = params.keyPackageTuples;
+          if (tuples.length === 0 || tuples.length > ctx.settings.maxKeyPackages) throw badRequest(`publish 1 to ${ctx.settings.maxKeyPackages} KeyPackages`);
+          const records: SqlStatement[] = [deleteKeyPackages(actor.key)];
+          let lastResort = 0;
+          for (const [position, tuple] of tuples.entries()) {
+            const data = q.KeyPackageTuple.encode(tuple).finish();
+            if (data.length > ctx.settings.maxKeyPackageBytes) throw badRequest(`KeyPackage tuple ${position} exceeds ${ctx.settings.maxKeyPackageBytes} bytes`);
+            const checked = await checkKeyPackageTuple(tuple, ctx.domain);
+            if (checked.lastResort) lastResort++;
+            records.push(insertKeyPackage(actor.key, position, checked.lastResort, checked.ref, data));
+          }
+          if (lastResort === 0) throw badRequest('one KeyPackage must be of last resort');
+          return { state, records, reply: {} };
+        },
+      }),
+
+      /** From the user-record actor: one KeyPackage, consumed unless it is of last resort. */
+      TakeKeyPackage: method({
+        access: 'internal', request: q.QueueKeyRequest, response: q.TakeKeyPackageReply, keyOf: byPcid,
+        handle: async (state, _request, actor) => {
+          if (!state.exists) return { reply: { found: false } };
+          const stored = await nextKeyPackage(ctx.orm, actor.key);
+          if (!stored) return { reply: { found: false } };
+          const reply = { found: true, keyPackageTuple: q.KeyPackageTuple.decode(stored.data), keyPackageRef: stored.ref };
+          return stored.lastResort ? { reply } : { reply, records: [deleteKeyPackage(actor.key, stored.position)] };
+        },
+      }),
+
+      /** Deletes every message before the start and returns at most min(requested, configured,
+       *  remaining) messages from it. */
+      Dequeue: method({
+        request: q.SignedRequest, response: q.DequeueReply, keyOf: byToken,
+        handle: async (state, request, actor) => {
+          const params = auth(state, request, 'Dequeue', actor.key, q.DequeueParams);
+          const start = params.sequenceNumberStart;
+          if (start > state.nextSeq) throw badRequest(`sequence_number_start ${start} is beyond the next sequence number ${state.nextSeq}`);
+          const from = Math.max(start, state.firstSeq);
+          const limit = Math.min(params.maxMessageNumber, ctx.settings.maxDequeue, state.nextSeq - from);
+          const rows = await readMessages(ctx.orm, actor.key, from, limit);
+          const messages = rows.map((row) => ({ ...q.QueueMessage.decode(row.data), sequenceNumber: row.seq }));
+          const records: SqlStatement[] = start > state.firstSeq ? [deleteMessagesBefore(actor.key, start)] : [];
+          state.firstSeq = from;
+          state.lastActivityMs = Date.now();
+          return { state, records, reply: { messages, remaining: state.nextSeq - from - messages.length } };
+        },
+      }),
+
+      /** From the fan-out: open nothing twice, drop blocked groups, seal with the ratchet, persist. */
+      Enqueue: method({
+        access: 'internal', request: q.EnqueueRequest, response: q.EnqueueReply, keyOf: byPcid,
+        handle: async (state, request, actor) => {
+          if (!state.exists) return { reply: { status: q.EnqueueStatus.NO_SUCH_QUEUE } };
+          const configId = hex(request.authEnc);
+          if (!state.verifiedConfigs.has(configId)) {
+            try {
+              await openOwnerConfig(ctx.keys.queueConfig, state.queueKey, { pcid: idFromKey(actor.key), authEnc: request.authEnc, authCiphertext: request.authCiphertext });
+            } catch (error) {
+              if (error instanceof QueueConfigError) return { reply: { status: q.EnqueueStatus.NOT_OWNER_SEALED } };
+              throw error;
+            }
+            state.verifiedConfigs.add(configId);
+          }
+          if (state.blocked.size > 0 && state.blocked.has(hex(blocklistHash(state.salt, request.groupId)))) {
+            return { reply: { status: q.EnqueueStatus.BLOCKED } };
+          }
+          const pcid = idFromKey(actor.key);
+          const records: SqlStatement[] = [];
+          const messages: hs.qs.IQueueMessage[] = [];
+          if (state.sinceUpdate >= ctx.settings.keyUpdateMessages || Date.now() - state.lastUpdateMs >= ctx.settings.keyUpdateMs) {
+            await keyUpdate(state, pcid, actor.key, records, messages);
+          }
+          const sealed = sealMessage(state.ratchetKey, pcid, state.nextSeq, request.payload);
+          state.ratchetKey = sealed.nextKey;
+          state.sinceUpdate++;
+          append(state, actor.key, sealed.message, records, messages);
+          return { state, records, reply: { status: q.EnqueueStatus.ENQUEUED, messages } };
+        },
+      }),
+
+      /** For the gateway's listening WebSocket: checks the owner's token (method name "Listen"). */
+      AuthorizeListen: method({
+        access: 'internal', request: q.SignedRequest, response: q.Empty, keyOf: byToken,
+        handle: (state, request, actor) => {
+          auth(state, request, 'Listen', actor.key, q.ListenParams);
+          return { state, reply: {} };
+        },
+      }),
+    },
+  };
+}

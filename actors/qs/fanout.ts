@@ -1,0 +1,116 @@
+// Local enqueue (DS -> QS). A fan-out actor opens each sealed queue config (or finds it in this node's
+// routing cache), hands the message to the queue's actor, and publishes what was stored to the queue's
+// live-listener subject once it is persisted. Fan-out actors hold no state; the caller spreads its
+// requests over many of them (fanOutKey) so that fan-outs run in parallel.
+import { hs } from '../../schemas/index.js';
+import { badRequest } from '../../protocol/errors.js';
+import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
+import { idKey } from '../../protocol/qs/ids.js';
+import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
+import { methodsOf, type ActorKind } from '../runtime/actor-kind.js';
+import { callQs, listenSubject, QS_MODULE, type QsContext } from './context.js';
+import type { ActorClient } from '../../transport/envelope.js';
+
+const q = hs.qs;
+const FAN_OUT_ACTORS = 1024;
+
+/** A fan-out actor for one request: any of them will do. */
+export function fanOutKey(): string {
+  return `fanout-${randomBytes(2).reduce((a, b) => a * 256 + b, 0) % FAN_OUT_ACTORS}`;
+}
+
+/** How the DS enqueues a fan-out message on its own homeserver. */
+export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnqueueRequest): Promise<hs.qs.LocalEnqueueReply> {
+  const reply = await actors.call(QS_MODULE, fanOutKey(), 'LocalEnqueue', q.LocalEnqueueRequest.encode(request).finish());
+  return q.LocalEnqueueReply.decode(reply);
+}
+
+type Envelope = { pcid: Uint8Array; authEnc: Uint8Array; authCiphertext: Uint8Array };
+
+/** Opened configs by digest of their sealed bytes, oldest first (a Map keeps insertion order). */
+class ConfigCache {
+  private readonly entries = new Map<string, Envelope>();
+  constructor(private readonly capacity: number) {}
+
+  get(id: string): Envelope | undefined {
+    return this.entries.get(id);
+  }
+
+  set(id: string, envelope: Envelope): void {
+    if (this.capacity === 0) return;
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(id, envelope);
+  }
+}
+
+export function fanOutKind(ctx: QsContext): ActorKind<Record<string, never>> {
+  const method = methodsOf<Record<string, never>>();
+  const cache = new ConfigCache(ctx.settings.configCacheSize);
+
+  const open = async (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> => {
+    const enc = sealed.enc ?? new Uint8Array();
+    const ciphertext = sealed.ciphertext ?? new Uint8Array();
+    const both = new Uint8Array(enc.length + ciphertext.length);
+    both.set(enc);
+    both.set(ciphertext, enc.length);
+    const id = Buffer.from(sha256(both)).toString('hex');
+    let envelope = cache.get(id);
+    if (!envelope) {
+      envelope = await openQueueConfigEnvelope(ctx.keys.queueConfig, sealed);
+      cache.set(id, envelope);
+    }
+    return envelope;
+  };
+
+  /** The outcome for one config: stored, or to be reported as deleted or rejected. */
+  const deliver = async (config: hs.qs.IClientQueueConfig, request: hs.qs.LocalEnqueueRequest): Promise<'ok' | 'deleted' | 'rejected'> => {
+    // Federated enqueue (another homeserver's queues) is not implemented yet: such configs are refused.
+    if (config.clientHomeserverDomain !== ctx.domain || !config.sealedConfig) return 'rejected';
+    let envelope: Envelope;
+    try {
+      envelope = await open(config.sealedConfig);
+    } catch (error) {
+      if (error instanceof QueueConfigError) return 'rejected';
+      throw error;
+    }
+    const reply = await callQs(ctx, idKey(envelope.pcid), 'Enqueue', {
+      pcid: envelope.pcid, groupId: request.groupId, payload: request.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
+    }, q.EnqueueRequest, q.EnqueueReply);
+    switch (reply.status) {
+      case q.EnqueueStatus.ENQUEUED: {
+        // Persisted by now: a listener never sees a message that could still be lost.
+        const subject = listenSubject(ctx.domain, envelope.pcid);
+        for (const message of reply.messages) ctx.bus.publish(subject, q.QueueMessage.encode(message).finish());
+        return 'ok';
+      }
+      case q.EnqueueStatus.BLOCKED: return 'ok'; // dropped silently: the DS must not learn blocklists
+      case q.EnqueueStatus.NO_SUCH_QUEUE: return 'deleted';
+      default: return 'rejected';
+    }
+  };
+
+  return {
+    name: 'qs-fan-out',
+    initialState: () => ({}),
+    encodeState: () => new Uint8Array(),
+    decodeState: () => ({}),
+    methods: {
+      LocalEnqueue: method({
+        access: 'internal', request: q.LocalEnqueueRequest, response: q.LocalEnqueueReply, keyOf: fanOutKey,
+        handle: async (_state, request) => {
+          if (request.clientQueueConfigs.length === 0) throw badRequest('no client queue configs');
+          if (request.payload.length === 0 || request.payload.length > ctx.settings.maxMessageBytes) {
+            throw badRequest(`payload must be 1 to ${ctx.settings.maxMessageBytes} bytes`);
+          }
+          const outcomes = await Promise.all(request.clientQueueConfigs.map((config) => deliver(config, request)));
+          const reply: hs.qs.ILocalEnqueueReply = { queueDeleted: [], rejected: [] };
+          outcomes.forEach((outcome, index) => {
+            if (outcome === 'deleted') reply.queueDeleted!.push({ clientQueueConfig: request.clientQueueConfigs[index], groupId: request.groupId });
+            if (outcome === 'rejected') reply.rejected!.push(index);
+          });
+          return { reply };
+        },
+      }),
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// The SQL of the QS's own tables: statements for Outcome.records (written with the actor's snapshot)
+// and the reads the actors make through the ORM. `?` placeholders work on PostgreSQL and SQLite.
+import type { MikroORM } from '@mikro-orm/core';
+import type { SqlStatement } from '../runtime/actor-kind.js';
+
+const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
+export const insertMessage = (queue: string, seq: number, data: Uint8Array): SqlStatement =>
+  ({ sql: 'insert into qs_message (queue, seq, data) values (?, ?, ?)', params: [queue, seq, bytes(data)] });
+
+export const deleteMessagesBefore = (queue: string, seq: number): SqlStatement =>
+  ({ sql: 'delete from qs_message where queue = ? and seq < ?', params: [queue, seq] });
+
+export const deleteQueueRows = (queue: string): SqlStatement[] => [
+  { sql: 'delete from qs_message where queue = ?', params: [queue] },
+  { sql: 'delete from qs_key_package where queue = ?', params: [queue] },
+];
+
+export const insertKeyPackage = (queue: string, position: number, lastResort: boolean, ref: Uint8Array, data: Uint8Array): SqlStatement =>
+  ({ sql: 'insert into qs_key_package (queue, position, last_resort, ref, data) values (?, ?, ?, ?, ?)', params: [queue, position, lastResort ? 1 : 0, bytes(ref), bytes(data)] });
+
+export const deleteKeyPackages = (queue: string): SqlStatement =>
+  ({ sql: 'delete from qs_key_package where queue = ?', params: [queue] });
+
+export const deleteKeyPackage = (queue: string, position: number): SqlStatement =>
+  ({ sql: 'delete from qs_key_package where queue = ? and position = ?', params: [queue, position] });
+
+export interface StoredMessage {
+  seq: number;
+  data: Uint8Array;
+}
+
+export async function readMessages(orm: MikroORM, queue: string, fromSeq: number, limit: number): Promise<StoredMessage[]> {
+  if (limit <= 0) return [];
+  const rows: { seq: number | string; data: Buffer }[] = await orm.em.getConnection().execute(
+    'select seq, data from qs_message where queue = ? and seq >= ? order by seq limit ?', [queue, fromSeq, limit]);
+  return rows.map((row) => ({ seq: Number(row.seq), data: new Uint8Array(row.data) }));
+}
+
+export interface StoredKeyPackage {
+  position: number;
+  lastResort: boolean;
+  ref: Uint8Array;
+  data: Uint8Array;
+}
+
+/** The KeyPackage to hand out next: the oldest one not of last resort, else the last-resort one. */
+export async function nextKeyPackage(orm: MikroORM, queue: string): Promise<StoredKeyPackage | undefined> {
+  const rows: { position: number; last_resort: number; ref: Buffer; data: Buffer }[] = await orm.em.getConnection().execute(
+    'select position, last_resort, ref, data from qs_key_package where queue = ? order by last_resort, position limit 1', [queue]);
+  const row = rows[0];
+  return row && { position: Number(row.position), lastResort: Number(row.last_resort) === 1, ref: new Uint8Array(row.ref), data: new Uint8Array(row.data) };
+}

@@ -1,0 +1,115 @@
+// The queue ratchet (spec: queuing_service/queue_encryption.md). The QS holds one ratchet key per
+// queue. Each message: message key and next ratchet key are derived from the current one under
+// distinct labels, the message is AEAD-sealed with aad = queue id || sequence number || kind, and the
+// old key is erased (forward secrecy). A key update mixes fresh randomness into a rotation key derived
+// from the current one; the randomness travels HPKE-sealed to the queue encryption key (post-compromise
+// security). The first ratchet key travels the same way. The client follows the same steps.
+import { hs } from '../../schemas/index.js';
+import { aeadOpen, aeadSeal, AEAD_NONCE_BYTES, deriveKey, hpkeOpen, hpkeSeal, randomBytes, type HpkeKeyPair } from '../crypto/index.js';
+
+export const RATCHET_KEY_BYTES = 32;
+const LABEL = 'mls-homeserver/qs/ratchet/';
+const NO_SALT = new Uint8Array();
+// Every message key is used once, so a fixed nonce is safe.
+const NONCE = new Uint8Array(AEAD_NONCE_BYTES);
+const Kind = hs.qs.QueueMessageKind;
+
+export function newRatchetKey(): Uint8Array {
+  return randomBytes(RATCHET_KEY_BYTES);
+}
+
+/** Associated data binding a queue message to its queue, position and kind. */
+export function messageAad(queueId: Uint8Array, sequenceNumber: number, kind: hs.qs.QueueMessageKind): Uint8Array {
+  const aad = new Uint8Array(queueId.length + 9);
+  aad.set(queueId);
+  new DataView(aad.buffer).setBigUint64(queueId.length, BigInt(sequenceNumber));
+  aad[queueId.length + 8] = kind;
+  return aad;
+}
+
+/** One step: the message key and the next ratchet key. The caller's key is erased. */
+function step(ratchetKey: Uint8Array): { messageKey: Uint8Array; nextKey: Uint8Array } {
+  const messageKey = deriveKey(ratchetKey, NO_SALT, `${LABEL}message`);
+  const nextKey = deriveKey(ratchetKey, NO_SALT, `${LABEL}next`);
+  ratchetKey.fill(0);
+  return { messageKey, nextKey };
+}
+
+/** The ratchet key after a key update with `fresh` randomness. The caller's key is erased. */
+export function applyKeyUpdate(ratchetKey: Uint8Array, fresh: Uint8Array): Uint8Array {
+  const rotationKey = deriveKey(ratchetKey, NO_SALT, `${LABEL}rotation`);
+  ratchetKey.fill(0);
+  const next = deriveKey(fresh, rotationKey, `${LABEL}update`);
+  rotationKey.fill(0);
+  return next;
+}
+
+/** Seals one message; returns it and the next ratchet key (`ratchetKey` is erased). */
+export function sealMessage(ratchetKey: Uint8Array, queueId: Uint8Array, sequenceNumber: number, plaintext: Uint8Array): { message: hs.qs.IQueueMessage; nextKey: Uint8Array } {
+  const { messageKey, nextKey } = step(ratchetKey);
+  const ciphertext = aeadSeal(messageKey, NONCE, messageAad(queueId, sequenceNumber, Kind.MESSAGE), plaintext);
+  messageKey.fill(0);
+  return { message: { sequenceNumber, kind: Kind.MESSAGE, ciphertext }, nextKey };
+}
+
+/** Seals a ratchet secret (initial key or update randomness) to the queue encryption key. */
+export async function sealRatchetSecret(queueEncryptionKey: Uint8Array, queueId: Uint8Array, sequenceNumber: number, kind: hs.qs.QueueMessageKind, secret: Uint8Array): Promise<hs.qs.IQueueMessage> {
+  const aad = messageAad(queueId, sequenceNumber, kind);
+  const sealed = await hpkeSeal(queueEncryptionKey, new TextEncoder().encode(`${LABEL}${Kind[kind]}`), aad, secret);
+  return { sequenceNumber, kind, enc: sealed.enc, ciphertext: sealed.ciphertext };
+}
+
+export class QueueDecryptError extends Error {
+  override readonly name = 'QueueDecryptError';
+}
+
+/**
+ * The client's side of one queue: feed it every message in sequence order (as dequeued); it returns
+ * the plaintexts of MESSAGE entries and follows RATCHET_INIT and KEY_UPDATE entries itself.
+ */
+export class QueueReader {
+  private ratchetKey: Uint8Array | undefined;
+  private expected: number | undefined;
+
+  constructor(private readonly queueId: Uint8Array, private keyPair: HpkeKeyPair) {}
+
+  /** After the client rotates its queue encryption key, later secrets are sealed to the new one. */
+  setKeyPair(keyPair: HpkeKeyPair): void {
+    this.keyPair = keyPair;
+  }
+
+  /** The sequence number of the next message this reader expects. */
+  get nextSequenceNumber(): number {
+    return this.expected ?? 0;
+  }
+
+  async read(message: hs.qs.IQueueMessage): Promise<Uint8Array | undefined> {
+    const seq = Number(message.sequenceNumber ?? 0);
+    if (this.expected !== undefined && seq !== this.expected) throw new QueueDecryptError(`expected message ${this.expected}, got ${seq}`);
+    const kind = message.kind ?? Kind.QUEUE_MESSAGE_KIND_UNSPECIFIED;
+    const aad = messageAad(this.queueId, seq, kind);
+    let plaintext: Uint8Array | undefined;
+    try {
+      if (kind === Kind.MESSAGE) {
+        if (!this.ratchetKey) throw new QueueDecryptError('message before the ratchet was initialised');
+        const { messageKey, nextKey } = step(this.ratchetKey);
+        plaintext = aeadOpen(messageKey, NONCE, aad, message.ciphertext ?? new Uint8Array());
+        messageKey.fill(0);
+        this.ratchetKey = nextKey;
+      } else if (kind === Kind.RATCHET_INIT || kind === Kind.KEY_UPDATE) {
+        const secret = await hpkeOpen(this.keyPair, new TextEncoder().encode(`${LABEL}${Kind[kind]}`), aad,
+          { enc: message.enc ?? new Uint8Array(), ciphertext: message.ciphertext ?? new Uint8Array() });
+        if (kind === Kind.RATCHET_INIT) this.ratchetKey = secret;
+        else if (!this.ratchetKey) throw new QueueDecryptError('key update before the ratchet was initialised');
+        else this.ratchetKey = applyKeyUpdate(this.ratchetKey, secret);
+      } else {
+        throw new QueueDecryptError(`unknown queue message kind ${kind}`);
+      }
+    } catch (error) {
+      if (error instanceof QueueDecryptError) throw error;
+      throw new QueueDecryptError(`queue message ${seq} does not decrypt: ${(error as Error).message}`);
+    }
+    this.expected = seq + 1;
+    return plaintext;
+  }
+}
