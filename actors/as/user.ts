@@ -1,0 +1,288 @@
+// The AS user actor (key: the user name): the user's client entries with their credentials, queue
+// encryption keys, connection KeyPackages and direct queues. One message at a time per user, so a name
+// is registered once and sequence numbers never collide. Queued messages live in as_direct_message,
+// written in the same transaction as the snapshot that advances the sequence number.
+import type { MikroORM } from '@mikro-orm/core';
+import { hs } from '../../schemas/index.js';
+import { methodsOf, type ActorKind, type SqlStatement } from '../runtime/actor-kind.js';
+import type { ActorClient } from '../../transport/envelope.js';
+import { badRequest, conflict, ErrorCode, HsError, notFound, permissionDenied, preconditionFailed, unauthenticated } from '../../protocol/errors.js';
+import { constantTimeEqual } from '../../protocol/crypto/index.js';
+import { verifyCsr } from '../../protocol/as/credentials.js';
+import { claimedSigner, REQUEST_WINDOW_MS, verifyRequest } from '../../protocol/as/client-auth.js';
+import { verifyConnectionKeyPackage } from '../../protocol/as/connection.js';
+import { clientIdOf, requireLocalUser } from '../../protocol/as/names.js';
+import { decodeTbs, type Decodes } from '../../protocol/as/signed.js';
+import { KEYRING_KEY } from './keyring.js';
+import type { AsSettings } from './settings.js';
+
+interface Signed {
+  tbs: Uint8Array;
+  signature: Uint8Array;
+}
+
+interface Client {
+  clientUuid: string;
+  clientCredential: Signed;
+  verifyingKey: Uint8Array;
+  queueEncryptionKey: Uint8Array;
+  activityMs: number;
+  connectionKeyPackages: Signed[];
+  nextSequenceNumber: number;
+  /** The lowest sequence number not yet acknowledged (deleted below it). */
+  firstSequenceNumber: number;
+}
+
+interface State {
+  userName: string;
+  clients: Client[];
+  seenNonces: { nonce: Uint8Array; timestampMs: number }[];
+}
+
+const EMPTY = new Uint8Array();
+const signedOf = (signed: hs.as.ISigned | null | undefined): Signed => ({ tbs: signed?.tbs ?? EMPTY, signature: signed?.signature ?? EMPTY });
+
+function decodeState(data: Uint8Array): State {
+  const wire = hs.as.UserState.decode(data);
+  return {
+    userName: wire.userName,
+    clients: wire.clients.map((client) => ({
+      clientUuid: client.clientUuid ?? '', clientCredential: signedOf(client.clientCredential),
+      verifyingKey: client.verifyingKey ?? EMPTY, queueEncryptionKey: client.queueEncryptionKey ?? EMPTY,
+      activityMs: client.activityMs ?? 0, connectionKeyPackages: (client.connectionKeyPackages ?? []).map(signedOf),
+      nextSequenceNumber: client.nextSequenceNumber ?? 0, firstSequenceNumber: client.firstSequenceNumber ?? 0,
+    })),
+    seenNonces: wire.seenNonces.map((entry) => ({ nonce: entry.nonce ?? EMPTY, timestampMs: entry.timestampMs ?? 0 })),
+  };
+}
+
+export interface UserKindOptions {
+  domain: string;
+  settings: AsSettings;
+  actors: ActorClient;
+  orm: MikroORM;
+  now: () => number;
+}
+
+/** Nonces remembered per user: enough for a busy user within the window; more is refused. */
+const MAX_SEEN_NONCES = 2000;
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+function decodePayload<T>(type: Decodes<T>, bytes: Uint8Array, what: string): T {
+  try {
+    return type.decode(bytes);
+  } catch {
+    throw badRequest(`malformed ${what} payload`);
+  }
+}
+
+function requireUser(state: State): void {
+  if (state.clients.length === 0) throw notFound('no such user');
+}
+
+function clientOf(state: State, uuid: string): Client {
+  const client = state.clients.find((entry) => entry.clientUuid === uuid);
+  if (!client) throw notFound('no such client');
+  return client;
+}
+
+function deleteMessages(userName: string, client: Client, below?: number): SqlStatement {
+  const clientId = clientIdOf(userName, client.clientUuid);
+  return below === undefined
+    ? { sql: 'delete from as_direct_message where client_id = ?', params: [clientId] }
+    : { sql: 'delete from as_direct_message where client_id = ? and seq < ?', params: [clientId, below] };
+}
+
+const bySigner = (request: { request?: hs.as.ISigned | null }): string => claimedSigner(request.request).userName;
+
+export function userKind(options: UserKindOptions): ActorKind<State> {
+  const { settings } = options;
+
+  /** Verifies a client-signed request against the user's registered client and remembers its nonce. */
+  function authenticate(state: State, request: hs.as.ISigned | null | undefined, method: string): { tbs: hs.as.ClientRequestTbs; client: Client } {
+    const now = options.now();
+    const claimed = claimedSigner(request);
+    const client = state.clients.find((entry) => entry.clientUuid === claimed.clientUuid);
+    if (!client || claimed.userName !== state.userName) throw unauthenticated('unknown client');
+    const seen = (nonce: Uint8Array) => state.seenNonces.some((entry) => constantTimeEqual(entry.nonce, nonce));
+    const tbs = verifyRequest(request, method, client.verifyingKey, now, seen);
+    // Older nonces can no longer pass the timestamp check, so they need not be remembered.
+    state.seenNonces = state.seenNonces.filter((entry) => entry.timestampMs >= now - 2 * REQUEST_WINDOW_MS);
+    if (state.seenNonces.length >= MAX_SEEN_NONCES) throw new HsError(ErrorCode.RATE_LIMITED, 'too many signed requests for this user; retry shortly');
+    state.seenNonces.push({ nonce: tbs.nonce, timestampMs: tbs.timestampMs });
+    return { tbs, client };
+  }
+
+  /** Checks a CSR and queue key for this user and has the keyring sign the credential. */
+  async function newClient(state: State, csrSigned: hs.as.ISigned | null | undefined, queueEncryptionKey: Uint8Array): Promise<Client> {
+    const csr = verifyCsr(csrSigned);
+    requireLocalUser(csr.userName, options.domain);
+    if (state.userName !== '' && csr.userName !== state.userName) throw badRequest('CSR names another user');
+    if (queueEncryptionKey.length !== 32) throw badRequest('queue encryption key must be a 32-byte X25519 public key');
+    if (state.clients.some((entry) => entry.clientUuid === csr.clientUuid)) throw conflict('a client with this uuid exists');
+    if (state.clients.length >= settings.maxClients) throw preconditionFailed(`a user has at most ${settings.maxClients} clients`);
+    const signed = await options.actors.call('as', KEYRING_KEY, 'SignClientCredential', hs.as.SignClientCredentialRequest.encode({ csrTbs: csrSigned!.tbs! }).finish());
+    const { clientCredential } = hs.as.ClientCredentialReply.decode(signed);
+    return {
+      clientUuid: csr.clientUuid, clientCredential: signedOf(clientCredential), verifyingKey: csr.verifyingKey, queueEncryptionKey,
+      activityMs: options.now(), connectionKeyPackages: [], nextSequenceNumber: 0, firstSequenceNumber: 0,
+    };
+  }
+
+  const method = methodsOf<State>();
+  return {
+    name: 'as-user',
+    initialState: () => ({ userName: '', clients: [], seenNonces: [] }),
+    encodeState: (state) => hs.as.UserState.encode(state).finish(),
+    decodeState,
+    methods: {
+      Register: method({
+        access: 'public',
+        request: hs.as.RegisterRequest, response: hs.as.ClientCredentialReply,
+        keyOf: (request) => {
+          const csr = decodeTbs(hs.as.ClientCsrTbs, request.csr);
+          if (!csr) throw badRequest('client signing request is missing or malformed');
+          return csr.userName;
+        },
+        handle: async (state, request) => {
+          if (settings.registration === 'closed') throw permissionDenied('registration is closed on this homeserver');
+          if (settings.registration === 'invite' && !constantTimeEqual(utf8(request.inviteCode), utf8(settings.inviteSecret!))) {
+            throw permissionDenied('registration needs a valid invite code');
+          }
+          if (state.clients.length > 0) {
+            verifyCsr(request.csr);
+            throw conflict('user name is taken');
+          }
+          const client = await newClient(state, request.csr, request.queueEncryptionKey);
+          state.userName = hs.as.ClientCsrTbs.decode(request.csr!.tbs!).userName;
+          state.clients = [client];
+          return { reply: { clientCredential: client.clientCredential }, state };
+        },
+      }),
+      GetClientCredentials: method({
+        request: hs.as.GetClientCredentialsRequest, response: hs.as.GetClientCredentialsReply, keyOf: (request) => request.userName,
+        handle: (state) => {
+          requireUser(state);
+          return { reply: { clientCredentials: state.clients.map((client) => client.clientCredential) } };
+        },
+      }),
+      DeleteUser: method({
+        request: hs.as.SignedRequest, response: hs.as.Empty, keyOf: bySigner,
+        handle: (state, request) => {
+          authenticate(state, request.request, 'as/DeleteUser');
+          return { reply: {}, state: null, records: state.clients.map((client) => deleteMessages(state.userName, client)) };
+        },
+      }),
+      AddClient: method({
+        request: hs.as.SignedRequest, response: hs.as.ClientCredentialReply, keyOf: bySigner,
+        handle: async (state, request) => {
+          const { tbs } = authenticate(state, request.request, 'as/AddClient');
+          const payload = decodePayload(hs.as.AddClientPayload, tbs.payload, 'AddClient');
+          const client = await newClient(state, payload.csr, payload.queueEncryptionKey);
+          state.clients.push(client);
+          return { reply: { clientCredential: client.clientCredential }, state };
+        },
+      }),
+      DeleteClient: method({
+        request: hs.as.SignedRequest, response: hs.as.Empty, keyOf: bySigner,
+        handle: (state, request) => {
+          const { tbs } = authenticate(state, request.request, 'as/DeleteClient');
+          const { clientUuid } = decodePayload(hs.as.DeleteClientPayload, tbs.payload, 'DeleteClient');
+          const target = clientOf(state, clientUuid);
+          if (state.clients.length === 1) throw preconditionFailed('the last client of a user cannot be deleted; delete the user instead');
+          state.clients = state.clients.filter((client) => client !== target);
+          return { reply: {}, state, records: [deleteMessages(state.userName, target)] };
+        },
+      }),
+      GetClientEntry: method({
+        request: hs.as.SignedRequest, response: hs.as.ClientEntryReply, keyOf: bySigner,
+        handle: (state, request) => {
+          const { tbs } = authenticate(state, request.request, 'as/GetClientEntry');
+          const { clientUuid } = decodePayload(hs.as.GetClientEntryPayload, tbs.payload, 'GetClientEntry');
+          const client = clientOf(state, clientUuid);
+          const reply = {
+            clientCredential: client.clientCredential, queueEncryptionKey: client.queueEncryptionKey,
+            activityMs: client.activityMs, nextSequenceNumber: client.nextSequenceNumber,
+          };
+          return { reply, state };
+        },
+      }),
+      PublishConnectionPackages: method({
+        request: hs.as.SignedRequest, response: hs.as.Empty, keyOf: bySigner,
+        handle: (state, request) => {
+          const { tbs, client } = authenticate(state, request.request, 'as/PublishConnectionPackages');
+          const { keyPackages } = decodePayload(hs.as.PublishConnectionPackagesPayload, tbs.payload, 'PublishConnectionPackages');
+          if (keyPackages.length === 0 || keyPackages.length > settings.maxConnectionPackages) {
+            throw badRequest(`publish from 1 to ${settings.maxConnectionPackages} connection KeyPackages`);
+          }
+          const now = options.now();
+          for (const keyPackage of keyPackages) {
+            const contents = verifyConnectionKeyPackage(keyPackage, client.verifyingKey, now);
+            const own = client.clientCredential;
+            if (!constantTimeEqual(contents.clientCredential?.tbs ?? new Uint8Array(), own.tbs)
+              || !constantTimeEqual(contents.clientCredential?.signature ?? new Uint8Array(), own.signature)) {
+              throw badRequest('connection KeyPackage must carry the publishing client\'s credential');
+            }
+          }
+          client.connectionKeyPackages = [...client.connectionKeyPackages, ...keyPackages.map(signedOf)]
+            .slice(-settings.maxConnectionPackages);
+          return { reply: {}, state };
+        },
+      }),
+      FetchConnectionPackages: method({
+        request: hs.as.FetchConnectionPackagesRequest, response: hs.as.FetchConnectionPackagesReply, keyOf: (request) => request.userName,
+        handle: (state) => {
+          requireUser(state);
+          const now = options.now();
+          const keyPackages: Signed[] = [];
+          for (const client of state.clients) {
+            client.connectionKeyPackages = client.connectionKeyPackages.filter((entry) => (decodeTbs(hs.as.ConnectionKeyPackageTbs, entry)?.notAfterMs ?? 0) >= now);
+            // Each package is handed out once, except the last, which stays as a last resort.
+            const next = client.connectionKeyPackages.length > 1 ? client.connectionKeyPackages.shift() : client.connectionKeyPackages[0];
+            if (next) keyPackages.push(next);
+          }
+          return { reply: { keyPackages }, state };
+        },
+      }),
+      EnqueueDirect: method({
+        request: hs.as.EnqueueDirectRequest, response: hs.as.EnqueueDirectReply, keyOf: (request) => request.userName,
+        handle: (state, request) => {
+          requireUser(state);
+          const client = clientOf(state, request.clientUuid);
+          if (request.message.length === 0) throw badRequest('message is empty');
+          if (request.message.length > settings.maxMessageBytes) throw new HsError(ErrorCode.PAYLOAD_TOO_LARGE, `a direct message is at most ${settings.maxMessageBytes} bytes`);
+          const sequenceNumber = client.nextSequenceNumber++;
+          const insert = { sql: 'insert into as_direct_message (client_id, seq, data) values (?, ?, ?)', params: [clientIdOf(state.userName, client.clientUuid), sequenceNumber, Buffer.from(request.message)] };
+          return { reply: { sequenceNumber }, state, records: [insert] };
+        },
+      }),
+      DequeueDirect: method({
+        request: hs.as.SignedRequest, response: hs.as.DequeueDirectReply, keyOf: bySigner,
+        handle: async (state, request) => {
+          const { tbs, client } = authenticate(state, request.request, 'as/DequeueDirect');
+          const payload = decodePayload(hs.as.DequeueDirectPayload, tbs.payload, 'DequeueDirect');
+          // The client acknowledges everything below `start`; it cannot acknowledge the future.
+          const start = Math.min(Math.max(payload.sequenceNumberStart, client.firstSequenceNumber), client.nextSequenceNumber);
+          const limit = Math.min(payload.maxMessages || settings.maxDequeue, settings.maxDequeue);
+          const rows = await options.orm.em.getConnection().execute<{ seq: number | string; data: Buffer }[]>(
+            'select seq, data from as_direct_message where client_id = ? and seq >= ? order by seq limit ?',
+            [clientIdOf(state.userName, client.clientUuid), start, limit]);
+          const messages = rows.map((row: { seq: number | string; data: Buffer }) => ({ sequenceNumber: Number(row.seq), message: new Uint8Array(row.data) }));
+          const records = start > client.firstSequenceNumber ? [deleteMessages(state.userName, client, start)] : [];
+          client.firstSequenceNumber = start;
+          client.activityMs = options.now();
+          return { reply: { messages, remaining: client.nextSequenceNumber - start - messages.length }, state, records };
+        },
+      }),
+      AuthenticateClient: method({
+        access: 'internal',
+        request: hs.as.AuthenticateClientRequest, response: hs.as.AuthenticateClientReply, keyOf: bySigner,
+        handle: (state, request) => {
+          const { tbs } = authenticate(state, request.request, request.expectedMethod);
+          return { reply: { userName: tbs.userName, clientUuid: tbs.clientUuid, payload: tbs.payload }, state };
+        },
+      }),
+    },
+  };
+}
