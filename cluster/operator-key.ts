@@ -23,7 +23,7 @@ export class OperatorKey {
 
   constructor(key: Uint8Array) {
     if (key.length !== KEY_BYTES) throw new OperatorKeyError(`the operator key must be ${KEY_BYTES} bytes, got ${key.length}`);
-    this.#key = key.slice();
+    this.#key = Uint8Array.from(key);
   }
 
   /** nonce || AES-256-GCM(ciphertext || tag), under a key derived for `purpose`. */

@@ -54,7 +54,8 @@ export async function openConnectionPackage(
   if (!constantTimeEqual(sealed.initKeyHash ?? new Uint8Array(), initKeyHash)) throw unauthenticated('connection package is sealed to another init key');
   let signed: hs.as.Signed;
   try {
-    const plaintext = await hpkeOpen(initKeyPair, HPKE_INFO, initKeyHash, { enc: sealed.enc ?? new Uint8Array(), ciphertext: sealed.ciphertext ?? new Uint8Array() });
+    // Plain copies: decoded fields may be Buffer views into a larger pool.
+    const plaintext = await hpkeOpen(initKeyPair, HPKE_INFO, initKeyHash, { enc: Uint8Array.from(sealed.enc ?? []), ciphertext: Uint8Array.from(sealed.ciphertext ?? []) });
     signed = hs.as.Signed.decode(plaintext);
   } catch {
     throw unauthenticated('connection package does not open with this init key');
