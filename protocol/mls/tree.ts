@@ -14,9 +14,26 @@ import * as tm from './treemath.js';
 
 type KeyIndex = Map<string, number[]>;
 
+/** How many leaves use, and how many support, each credential type (RFC 9420 §7.3 mutual support). */
+export interface CredentialCounts {
+  leaves: number;
+  inUse: Map<string, number>;
+  supported: Map<string, number>;
+}
+
+function countLeaf(c: CredentialCounts, n: TreeNode, delta: 1 | -1): void {
+  const leaf = n.leaf;
+  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + delta);
+  c.leaves += delta;
+  bump(c.inUse, leaf.credential.credentialType);
+  for (const t of new Set<string>(leaf.capabilities.credentials)) bump(c.supported, t);
+}
+
 export class PublicTree {
   private hpkeIndex: KeyIndex | undefined;
   private signatureIndex: KeyIndex | undefined;
+  /** Maintained incrementally once computed, so a commit does not rescan every leaf. */
+  private credentials: CredentialCounts | undefined;
   /** Node indices whose content changed since this tree was cloned (for key-uniqueness checks). */
   readonly changed = new Set<number>();
 
@@ -33,7 +50,8 @@ export class PublicTree {
   /** Decodes `optional<Node> ratchet_tree<V>` and extends it to a full tree (RFC 9420 §12.4.3.3). */
   static decode(hash: HashFn, bytes: Uint8Array): PublicTree {
     const r = new Reader(bytes);
-    const body = r.vec();
+    // A private copy: ts-mls decoders would otherwise copy the enclosing buffer once per leaf.
+    const body = r.vec().slice();
     r.end();
     const nodes: (TreeNode | undefined)[] = [];
     let offset = 0;
@@ -91,6 +109,8 @@ export class PublicTree {
     const t = new PublicTree(this.hash, this.nodes.slice(), this.hashes.slice());
     t.hpkeIndex = this.hpkeIndex;
     t.signatureIndex = this.signatureIndex;
+    const c = this.credentials;
+    if (c !== undefined) t.credentials = { leaves: c.leaves, inUse: new Map(c.inUse), supported: new Map(c.supported) };
     return t;
   }
 
@@ -129,7 +149,21 @@ export class PublicTree {
 
   // ---- mutations (only on a fresh clone) ----
 
+  credentialCounts(): CredentialCounts {
+    if (this.credentials === undefined) {
+      const c: CredentialCounts = { leaves: 0, inUse: new Map(), supported: new Map() };
+      for (const [, n] of this.leaves()) countLeaf(c, n, 1);
+      this.credentials = c;
+    }
+    return this.credentials;
+  }
+
   private set(i: number, n: TreeNode | undefined): void {
+    if (this.credentials !== undefined && tm.isLeafNode(i)) {
+      const old = this.nodes[i];
+      if (old !== undefined) countLeaf(this.credentials, old, -1);
+      if (n !== undefined) countLeaf(this.credentials, n, 1);
+    }
     this.nodes[i] = n;
     this.changed.add(i);
     this.invalidate(i);

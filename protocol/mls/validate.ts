@@ -65,24 +65,21 @@ export async function validateKeyPackage(kp: KeyPackage, context: GroupContext, 
 
 /**
  * Credential types must be mutually supported: each of `leafIndices` supports every credential type in
- * use, and every member supports theirs (RFC 9420 §7.3). Decoded leaves are cached on the nodes, so this
- * scan is cheap after the first commit.
+ * use, and every member supports theirs (RFC 9420 §7.3). Uses the tree's incremental counts, so a
+ * commit costs O(changed leaves), not O(members).
  */
 export function checkCredentialSupport(tree: PublicTree, leafIndices: Iterable<number>): void {
-  const inUse = new Set<string>();
-  let supportedByAll: Set<string> | undefined;
-  for (const [, n] of tree.leaves()) {
-    const leaf = n.leaf;
-    inUse.add(leaf.credential.credentialType);
-    const own = new Set<string>(leaf.capabilities.credentials);
-    supportedByAll = supportedByAll === undefined ? own : new Set([...supportedByAll].filter((t) => own.has(t)));
-  }
+  const counts = tree.credentialCounts();
   for (const i of leafIndices) {
     const leaf = tree.leaf(i)?.leaf;
     if (leaf === undefined) continue;
     const own = new Set<string>(leaf.capabilities.credentials);
-    for (const t of inUse) ensure(own.has(t), MlsErrorCode.InvalidLeafNode, `leaf ${i} does not support credential ${t}`);
-    ensure(supportedByAll?.has(leaf.credential.credentialType), MlsErrorCode.InvalidLeafNode, `credential of leaf ${i} not supported by every member`);
+    for (const [t, users] of counts.inUse) if (users > 0) ensure(own.has(t), MlsErrorCode.InvalidLeafNode, `leaf ${i} does not support credential ${t}`);
+    ensure(
+      counts.supported.get(leaf.credential.credentialType) === counts.leaves,
+      MlsErrorCode.InvalidLeafNode,
+      `credential of leaf ${i} not supported by every member`,
+    );
   }
 }
 
