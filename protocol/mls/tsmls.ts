@@ -153,12 +153,21 @@ export function suiteFromId(id: number): Promise<SuiteCrypto> {
   return cached;
 }
 
+/** Malformed keys or signatures make the primitives throw; for untrusted input that is just "invalid". */
+async function verified(check: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await check();
+  } catch {
+    return false;
+  }
+}
+
 export const crypto = {
   verifyLeafNode: (leaf: LeafNode, groupId: Uint8Array, leafIndex: number, s: SuiteCrypto): Promise<boolean> =>
-    verifyLeafNodeSignature(leaf, groupId, leafIndex, s.signature),
+    verified(() => verifyLeafNodeSignature(leaf, groupId, leafIndex, s.signature)),
   verifyKeyPackageLeaf: (leaf: LeafNodeKeyPackage, s: SuiteCrypto): Promise<boolean> =>
-    verifyLeafNodeSignatureKeyPackage(leaf, s.signature),
-  verifyKeyPackage: (kp: KeyPackage, s: SuiteCrypto): Promise<boolean> => verifyKeyPackage(kp, s.signature),
+    verified(() => verifyLeafNodeSignatureKeyPackage(leaf, s.signature)),
+  verifyKeyPackage: (kp: KeyPackage, s: SuiteCrypto): Promise<boolean> => verified(() => verifyKeyPackage(kp, s.signature)),
   keyPackageRef: (kp: KeyPackage, s: SuiteCrypto): Promise<Uint8Array> => makeKeyPackageRef(kp, s.hashImpl),
   proposalRef: (content: AuthenticatedContent, s: SuiteCrypto): Promise<Uint8Array> => makeProposalRef(content, s.hashImpl),
   verifyContent: (
@@ -168,9 +177,9 @@ export const crypto = {
     auth: FramedContentAuthData,
     context: GroupContext,
     s: SuiteCrypto,
-  ): Promise<boolean> => verifyFramedContentSignature(signKey, wireformat, content, auth, context, s.signature),
+  ): Promise<boolean> => verified(() => verifyFramedContentSignature(signKey, wireformat, content, auth, context, s.signature)),
   verifyGroupInfo: (gi: GroupInfo, signKey: Uint8Array, s: SuiteCrypto): Promise<boolean> =>
-    verifyGroupInfoSignature(gi, signKey, s.signature),
+    verified(() => verifyGroupInfoSignature(gi, signKey, s.signature)),
   confirmedTranscriptHash: (
     interim: Uint8Array,
     wireformat: AuthenticatedContent['wireformat'],

@@ -16,7 +16,6 @@ import {
   suiteFromName,
   type Credential,
   type GroupContext,
-  type MLSMessage,
   type SuiteCrypto,
 } from './tsmls.js';
 import { validateWholeTree } from './validate.js';
@@ -62,6 +61,19 @@ async function stateFor(suite: SuiteCrypto, context: GroupContext, tree: PublicT
   };
 }
 
+/**
+ * Untrusted input must end in a typed refusal: a library error on some input no rule anticipated is
+ * reported as Malformed rather than escaping as an untyped exception.
+ */
+async function refuseUnexpected<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof MlsValidationError) throw e;
+    throw new MlsValidationError(MlsErrorCode.Malformed, `unprocessable input (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
 async function suiteOf(context: GroupContext): Promise<SuiteCrypto> {
   return suiteFromName(context.cipherSuite);
 }
@@ -74,6 +86,10 @@ export class PublicGroupView {
    * or, when the GroupInfo has none, from `ratchetTree`.
    */
   static async fromGroupInfo(groupInfo: Uint8Array, ratchetTree?: Uint8Array): Promise<PublicGroupView> {
+    return refuseUnexpected(() => PublicGroupView.fromGroupInfoUnchecked(groupInfo, ratchetTree));
+  }
+
+  private static async fromGroupInfoUnchecked(groupInfo: Uint8Array, ratchetTree?: Uint8Array): Promise<PublicGroupView> {
     const { groupInfo: gi, message } = decodeGroupInfoInput(groupInfo);
     const suite = await suiteOf(gi.groupContext);
     const treeBytes = ratchetTreeExtension(gi) ?? ratchetTree;
@@ -90,11 +106,13 @@ export class PublicGroupView {
    * context and confirmation tag before any GroupInfo exists.
    */
   static async fromGroupContext(groupContext: Uint8Array, ratchetTree: Uint8Array, confirmationTag: Uint8Array): Promise<PublicGroupView> {
-    const context = codec.decodeGroupContext(groupContext);
-    const suite = await suiteOf(context);
-    const tree = PublicTree.decode(hashFunction(suite.hashAlgorithm), ratchetTree);
-    const interim = await crypto.interimTranscriptHash(context.confirmedTranscriptHash, confirmationTag, suite);
-    return new PublicGroupView(await stateFor(suite, context, tree, interim));
+    return refuseUnexpected(async () => {
+      const context = codec.decodeGroupContext(groupContext);
+      const suite = await suiteOf(context);
+      const tree = PublicTree.decode(hashFunction(suite.hashAlgorithm), ratchetTree);
+      const interim = await crypto.interimTranscriptHash(context.confirmedTranscriptHash, confirmationTag, suite);
+      return new PublicGroupView(await stateFor(suite, context, tree, interim));
+    });
   }
 
   static async loadSnapshot(bytes: Uint8Array): Promise<PublicGroupView> {
@@ -158,13 +176,9 @@ export class PublicGroupView {
     ensure(epoch === this.state.context.epoch, MlsErrorCode.WrongEpoch, `message for epoch ${epoch}, group is at ${this.state.context.epoch}`);
   }
 
-  private decode(message: Uint8Array): MLSMessage {
-    return codec.decodeMessage(message);
-  }
-
   /** Checks the clear header of a PrivateMessage (group, epoch, content type) without decrypting it. */
   checkPrivateMessage(message: Uint8Array, options: { allowHandshake?: boolean } = {}): PrivateMessageHeader {
-    const m = this.decode(message);
+    const m = codec.decodeMessage(message);
     ensure(m.wireformat === 'mls_private_message', MlsErrorCode.WrongWireFormat, `expected a PrivateMessage, got ${m.wireformat}`);
     const pm = m.privateMessage;
     this.checkHeader(pm.groupId, pm.epoch);
@@ -178,7 +192,11 @@ export class PublicGroupView {
 
   /** Validates one MLSMessage (PublicMessage proposal or commit, or PrivateMessage application). */
   async process(message: Uint8Array, options: ProcessOptions = {}): Promise<ProcessResult> {
-    const m = this.decode(message);
+    return refuseUnexpected(() => this.processMessage(message, options));
+  }
+
+  private async processMessage(message: Uint8Array, options: ProcessOptions): Promise<ProcessResult> {
+    const m = codec.decodeMessage(message);
     if (m.wireformat === 'mls_private_message') {
       const header = this.checkPrivateMessage(message);
       return { kind: 'application', view: this, epoch: header.epoch };
@@ -193,7 +211,7 @@ export class PublicGroupView {
     ensure(content.contentType === 'commit', MlsErrorCode.WrongContentType, 'application data must be a PrivateMessage');
     const { state, outcome } = await processCommit(this.state, content, auth, options.now);
     if (options.welcome !== undefined) {
-      const w = this.decode(options.welcome);
+      const w = codec.decodeMessage(options.welcome);
       ensure(w.wireformat === 'mls_welcome', MlsErrorCode.WelcomeMismatch, 'expected a Welcome');
       ensure(w.welcome.cipherSuite === state.context.cipherSuite, MlsErrorCode.WelcomeMismatch, 'Welcome ciphersuite');
       checkWelcomeRefs(
@@ -212,9 +230,11 @@ export class PublicGroupView {
 
   /** Accepts a member-signed GroupInfo for the current epoch (e.g. one sent after the commit). */
   async acceptGroupInfo(groupInfo: Uint8Array): Promise<PublicGroupView> {
-    const { groupInfo: gi, message } = decodeGroupInfoInput(groupInfo);
-    await verifyGroupInfo(this.state, gi);
-    return new PublicGroupView({ ...this.state, groupInfo: message });
+    return refuseUnexpected(async () => {
+      const { groupInfo: gi, message } = decodeGroupInfoInput(groupInfo);
+      await verifyGroupInfo(this.state, gi);
+      return new PublicGroupView({ ...this.state, groupInfo: message });
+    });
   }
 }
 
