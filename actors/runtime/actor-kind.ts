@@ -28,6 +28,16 @@ export interface SqlStatement {
   params: unknown[];
 }
 
+/** One row for a table of the module's own; the store merges inserts of many actors into multi-row
+ *  statements, so prefer this to an equivalent SqlStatement on hot paths. Names are plain SQL
+ *  identifiers (lower case); keep the column order the same for every row of a table. */
+export interface RowInsert {
+  insertInto: string;
+  values: Record<string, unknown>;
+}
+
+export type RecordWrite = SqlStatement | RowInsert;
+
 export interface Outcome<State, Reply> {
   reply: Reply;
   /** A new state, persisted before the reply is sent; `null` deletes the actor's snapshot; absent
@@ -35,7 +45,10 @@ export interface Outcome<State, Reply> {
   state?: State | null;
   /** Rows the actor keeps outside its snapshot (e.g. queued messages), written in the same
    *  transaction as the new state and only if that state write succeeds. */
-  records?: SqlStatement[];
+  records?: RecordWrite[];
+  /** Work that must only happen once the outcome is durable (e.g. notifying a listener); runs right
+   *  after the reply is sent. It must not throw (failures are logged) and cannot change the state. */
+  afterCommit?: () => void;
 }
 
 /** Who may call a method through the gateway. `gated` (the default): only requests the node's gate

@@ -26,6 +26,11 @@ interface Activation {
   ref: Ref<Mail>;
   pending: number;
   lastActive: number;
+  /** The newest write not yet known to have committed. Replies wait for it, so nobody is told of a
+   *  state the database might not hold. */
+  lastWrite: Promise<number> | undefined;
+  /** A write failed: the in-memory state is ahead of the database and must be reloaded. */
+  stale: boolean;
 }
 
 /** nact names allow a restricted alphabet; base64url fits it and keeps keys distinct. */
@@ -98,7 +103,8 @@ export class Supervisor<State> {
     const existing = this.activations.get(key);
     if (existing) return existing;
     const ctx: ActorContext = { kind: this.kind.name, key, log: this.log };
-    const ref = spawn(this.parent, (slot: Slot<State>, mail: Mail) => this.receive(ctx, slot, mail), actorName(key), {
+    const activation: Activation = { ref: undefined as unknown as Ref<Mail>, pending: 0, lastActive: Date.now(), lastWrite: undefined, stale: false };
+    const ref = spawn(this.parent, (slot: Slot<State>, mail: Mail) => this.receive(ctx, activation, slot, mail), actorName(key), {
       initialState: UNLOADED as Slot<State>,
       // A crash has already answered its caller; resetting drops the in-memory state so the next
       // message reloads the last snapshot. Other actors are untouched.
@@ -107,19 +113,25 @@ export class Supervisor<State> {
         return supervision.reset;
       },
     });
-    const activation = { ref, pending: 0, lastActive: Date.now() };
+    activation.ref = ref;
     this.activations.set(key, activation);
     return activation;
   }
 
-  private async receive(ctx: ActorContext, slot: Slot<State>, mail: Mail): Promise<Slot<State>> {
+  /**
+   * Handles one message. Writes are pipelined: the actor goes on to its next message while the
+   * previous state is being committed (the store commits an actor's writes in order, each conditional
+   * on the version before it), and every reply is held until the writes before it have committed.
+   * If a write fails, the writes after it fail their version check too, and the actor reloads.
+   */
+  private async receive(ctx: ActorContext, activation: Activation, slot: Slot<State>, mail: Mail): Promise<Slot<State>> {
     if (mail.deadline !== 0 && Date.now() > mail.deadline) {
       mail.reject(deadlineExceeded('the request expired while queued'));
       return slot;
     }
     let current: Extract<Slot<State>, { loaded: true }>;
     try {
-      current = slot.loaded ? slot : await this.load(ctx.key);
+      current = slot.loaded && !activation.stale ? slot : await this.reload(ctx.key, activation);
     } catch (error) {
       mail.reject(error instanceof HsError ? error : unavailable('could not load actor state'));
       return UNLOADED;
@@ -144,23 +156,52 @@ export class Supervisor<State> {
       mail.reject(internal(`${this.kind.name}.${mail.method} failed; the actor was restarted from its last snapshot`));
       throw error;
     }
-    let next: Slot<State> = current;
-    if (outcome.state !== undefined || (outcome.records?.length ?? 0) > 0) {
-      // Records without a new state still bump the version, which fences them like any write.
-      const state = outcome.state === undefined ? current.state : outcome.state;
-      try {
-        const data = state === null ? null : this.kind.encodeState(state);
-        const version = await this.store.save(this.kind.name, ctx.key, current.version, data, outcome.records);
-        next = state === null
-          ? { loaded: true, state: this.kind.initialState(ctx.key), version: 0 }
-          : { loaded: true, state, version };
-      } catch (error) {
-        mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
-        return UNLOADED;
-      }
+    const reply = method.response.encode(outcome.reply).finish();
+    if (outcome.state === undefined && (outcome.records?.length ?? 0) === 0) {
+      this.replyAfter(activation.lastWrite, mail, reply, outcome.afterCommit);
+      return current;
     }
-    mail.resolve(method.response.encode(outcome.reply).finish());
-    return next;
+    // Records without a new state still bump the version, which fences them like any write.
+    const state = outcome.state === undefined ? current.state : outcome.state;
+    const write = this.store.save(this.kind.name, ctx.key, current.version, state === null ? null : this.kind.encodeState(state), outcome.records);
+    activation.lastWrite = write;
+    write.then(() => {
+      if (activation.lastWrite === write) activation.lastWrite = undefined;
+    }, () => {
+      activation.stale = true;
+    });
+    this.replyAfter(write, mail, reply, outcome.afterCommit);
+    return state === null
+      ? { loaded: true, state: this.kind.initialState(ctx.key), version: 0 }
+      : { loaded: true, state, version: current.version + 1 };
+  }
+
+  /** Sends the reply once `write` (if any) has committed, then runs the outcome's after-commit work. */
+  private replyAfter(write: Promise<number> | undefined, mail: Mail, reply: Uint8Array, afterCommit: (() => void) | undefined): void {
+    const deliver = (): void => {
+      mail.resolve(reply);
+      if (!afterCommit) return;
+      try {
+        afterCommit();
+      } catch (error) {
+        this.log.error({ kind: this.kind.name, err: describe(error) }, 'after-commit work failed');
+      }
+    };
+    if (!write) {
+      deliver();
+      return;
+    }
+    write.then(deliver, (error: unknown) => {
+      mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
+    });
+  }
+
+  /** Loads the last committed state, after the writes still in flight have settled. */
+  private async reload(key: string, activation: Activation): Promise<{ loaded: true; state: State; version: number }> {
+    await activation.lastWrite?.catch(() => undefined);
+    activation.lastWrite = undefined;
+    activation.stale = false;
+    return this.load(key);
   }
 
   private async load(key: string): Promise<{ loaded: true; state: State; version: number }> {

@@ -4,6 +4,9 @@ import { ErrorCode, HsError } from '../../protocol/errors.js';
 import { counterModule } from '../fixtures/counter-module.js';
 import { CounterBusClient } from '../helpers/counter-client.js';
 import { createTestEnvironment, startTestNode, type Backend } from '../helpers/node.js';
+import { OrmSnapshotStore } from '../../actors/runtime/snapshot-store.js';
+import { openDatabase } from '../../cluster/persistence/database.js';
+import { counterKind } from '../fixtures/counter-module.js';
 
 const until = async (condition: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 500; i++) {
@@ -109,6 +112,25 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
       await Promise.all(parties.map((key) => counters.meet(key, `meeting-${backend}`, parties.length)));
       t.pass();
     } finally {
+      await teardown();
+    }
+  });
+
+  test(`${backend}: a write from a stale owner is fenced out, and the actor reloads the newer state`, async (t) => {
+    const { counters, config, teardown } = await setup();
+    const orm = await openDatabase(config.database);
+    try {
+      await counters.add('fenced', 1);
+      // Another owner (e.g. a node that took over the shard) moves the snapshot on.
+      const other = new OrmSnapshotStore(orm);
+      const stored = await other.load(counterKind.name, 'fenced');
+      await other.save(counterKind.name, 'fenced', stored!.version, counterKind.encodeState({ total: 100, log: [] }));
+      const refused = await t.throwsAsync(counters.add('fenced', 1), { instanceOf: HsError });
+      t.is(refused?.code, ErrorCode.CONFLICT);
+      t.is((await counters.get('fenced')).total, 100);
+      t.is((await counters.add('fenced', 1)).total, 101);
+    } finally {
+      await orm.close();
       await teardown();
     }
   });

@@ -1,0 +1,98 @@
+// The snapshot store on PostgreSQL and SQLite: version fencing, group commit with collapsed chains,
+// deletes, and records written only with the state they belong to.
+import test from 'ava';
+import type { MikroORM } from '@mikro-orm/core';
+import { ErrorCode, HsError } from '../../protocol/errors.js';
+import { OrmSnapshotStore } from '../../actors/runtime/snapshot-store.js';
+import { openDatabase, type DatabaseTarget } from '../../cluster/persistence/database.js';
+import { createTestEnvironment, type Backend } from '../helpers/node.js';
+import { join } from 'node:path';
+
+const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
+  const database = backend === 'nats-postgres' ? 'postgresql' : 'sqlite';
+
+  const withStore = async (work: (store: OrmSnapshotStore, orm: MikroORM) => Promise<void>): Promise<void> => {
+    const environment = await createTestEnvironment(backend);
+    const target: DatabaseTarget = environment.env.DATABASE_URL
+      ? { kind: 'postgresql', url: environment.env.DATABASE_URL }
+      : { kind: 'sqlite', file: join(environment.env.DATA_DIR!, 'store.sqlite') };
+    const orm = await openDatabase(target);
+    try {
+      // A scratch table for records, as a module's migration would create.
+      await orm.em.getConnection().execute('create table store_test_record (owner varchar(20) not null, n integer not null)');
+      await work(new OrmSnapshotStore(orm), orm);
+    } finally {
+      await orm.close();
+      await environment.cleanup();
+    }
+  };
+
+  const recordsOf = async (orm: MikroORM, owner: string): Promise<number[]> =>
+    (await orm.em.getConnection().execute<{ n: number }[]>('select n from store_test_record where owner = ? order by n', [owner])).map((row) => Number(row.n));
+
+  test(`${database}: writes are fenced by version`, async (t) => {
+    await withStore(async (store) => {
+      t.is(await store.save('k', 'a', 0, bytes(1)), 1);
+      t.is(await store.save('k', 'a', 1, bytes(2)), 2);
+      const stale = await t.throwsAsync(store.save('k', 'a', 1, bytes(9)), { instanceOf: HsError });
+      t.is(stale?.code, ErrorCode.CONFLICT);
+      const duplicate = await t.throwsAsync(store.save('k', 'a', 0, bytes(9)), { instanceOf: HsError });
+      t.is(duplicate?.code, ErrorCode.CONFLICT);
+      t.deepEqual(await store.load('k', 'a'), { version: 2, data: bytes(2) });
+    });
+  });
+
+  test(`${database}: a chain of writes in one batch commits as one, with every record`, async (t) => {
+    await withStore(async (store, orm) => {
+      const versions = await Promise.all(Array.from({ length: 300 }, (_, i) =>
+        store.save('k', 'chain', i, bytes(i % 256), [{ insertInto: 'store_test_record', values: { owner: 'chain', n: i } }])));
+      t.deepEqual(versions, Array.from({ length: 300 }, (_, i) => i + 1));
+      t.deepEqual(await store.load('k', 'chain'), { version: 300, data: bytes(299 % 256) });
+      t.deepEqual(await recordsOf(orm, 'chain'), Array.from({ length: 300 }, (_, i) => i));
+    });
+  });
+
+  test(`${database}: a refused write takes its records with it, the others in the batch commit`, async (t) => {
+    await withStore(async (store, orm) => {
+      await store.save('k', 'taken', 0, bytes(1));
+      const results = await Promise.allSettled([
+        store.save('k', 'taken', 0, bytes(2), [{ sql: 'insert into store_test_record (owner, n) values (?, ?)', params: ['taken', 1] }]),
+        store.save('k', 'free', 0, bytes(3), [{ insertInto: 'store_test_record', values: { owner: 'free', n: 7 } }]),
+        store.save('k', 'other', 0, bytes(4)),
+      ]);
+      t.deepEqual(results.map((result) => result.status), ['rejected', 'fulfilled', 'fulfilled']);
+      t.deepEqual(await recordsOf(orm, 'taken'), []);
+      t.deepEqual(await recordsOf(orm, 'free'), [7]);
+      t.deepEqual(await store.load('k', 'taken'), { version: 1, data: bytes(1) });
+    });
+  });
+
+  test(`${database}: a delete and a re-creation in the same batch apply in order`, async (t) => {
+    await withStore(async (store) => {
+      await store.save('k', 'phoenix', 0, bytes(1));
+      const [deleted, created, updated] = await Promise.all([
+        store.save('k', 'phoenix', 1, null),
+        store.save('k', 'phoenix', 0, bytes(5)),
+        store.save('k', 'phoenix', 1, bytes(6)),
+      ]);
+      t.deepEqual([deleted, created, updated], [2, 1, 2]);
+      t.deepEqual(await store.load('k', 'phoenix'), { version: 2, data: bytes(6) });
+      await store.save('k', 'phoenix', 2, null);
+      t.is(await store.load('k', 'phoenix'), undefined);
+    });
+  });
+
+  test(`${database}: a failing record rolls back the whole batch and every write in it is refused`, async (t) => {
+    await withStore(async (store) => {
+      const results = await Promise.allSettled([
+        store.save('k', 'good', 0, bytes(1)),
+        store.save('k', 'bad', 0, bytes(2), [{ sql: 'insert into no_such_table (x) values (?)', params: [1] }]),
+      ]);
+      t.true(results.every((result) => result.status === 'rejected' && (result.reason as HsError).code === ErrorCode.UNAVAILABLE));
+      t.is(await store.load('k', 'good'), undefined);
+      t.is(await store.save('k', 'good', 0, bytes(1)), 1);
+    });
+  });
+}
