@@ -7,7 +7,7 @@ import { MlsErrorCode, MlsValidationError, ensure } from './errors.js';
 import { TreeNode } from './node.js';
 import { leafRules, validateProposal } from './proposals.js';
 import { authenticate } from './sender.js';
-import type { ViewState } from './state.js';
+import { epochState, type ViewState } from './state.js';
 import type { PublicTree } from './tree.js';
 import { bytesEqual, toHex } from './tls.js';
 import * as tm from './treemath.js';
@@ -203,15 +203,7 @@ export async function processCommit(
     addedPackages.map(async ([leafIndex, kp]) => ({ leafIndex, keyPackageRef: await crypto.keyPackageRef(kp, state.suite) })),
   );
   return {
-    state: {
-      ...state,
-      context,
-      contextBytes: codec.encodeGroupContext(context),
-      interimTranscriptHash: interim,
-      tree,
-      proposals: new Map(),
-      groupInfo: undefined,
-    },
+    state: epochState(state.suite, context, tree, interim),
     outcome: {
       committer,
       external,

@@ -2,7 +2,7 @@
 // is a copy-on-write clone), so a refused message leaves the previous state untouched.
 import type { HashFn } from './hash.js';
 import type { PublicTree } from './tree.js';
-import type { AuthenticatedContent, GroupContext, Proposal, SuiteCrypto } from './tsmls.js';
+import { codec, type AuthenticatedContent, type GroupContext, type Proposal, type SuiteCrypto } from './tsmls.js';
 
 export interface StoredProposal {
   ref: Uint8Array;
@@ -25,4 +25,18 @@ export interface ViewState {
   readonly proposals: ReadonlyMap<string, StoredProposal>;
   /** MLSMessage(GroupInfo) for the current epoch, once a member has signed one. */
   readonly groupInfo: Uint8Array | undefined;
+}
+
+/** The state at the start of an epoch: no proposals yet, no GroupInfo until a member signs one. */
+export function epochState(suite: SuiteCrypto, context: GroupContext, tree: PublicTree, interimTranscriptHash: Uint8Array): ViewState {
+  return {
+    suite,
+    hash: tree.hash,
+    context,
+    contextBytes: codec.encodeGroupContext(context),
+    interimTranscriptHash,
+    tree,
+    proposals: new Map(),
+    groupInfo: undefined,
+  };
 }

@@ -7,7 +7,7 @@ import { decodeGroupInfoInput, ratchetTreeExtension, verifyGroupInfo } from './g
 import { hashFunction } from './hash.js';
 import { receiveProposal } from './proposals.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
-import type { ViewState } from './state.js';
+import { epochState, type ViewState } from './state.js';
 import { bytesEqual } from './tls.js';
 import { PublicTree } from './tree.js';
 import {
@@ -49,16 +49,7 @@ export interface PrivateMessageHeader {
 
 async function stateFor(suite: SuiteCrypto, context: GroupContext, tree: PublicTree, interim: Uint8Array): Promise<ViewState> {
   await validateWholeTree(tree, context, { suite, groupId: context.groupId, extensions: context.extensions });
-  return {
-    suite,
-    hash: tree.hash,
-    context,
-    contextBytes: codec.encodeGroupContext(context),
-    interimTranscriptHash: interim,
-    tree,
-    proposals: new Map(),
-    groupInfo: undefined,
-  };
+  return epochState(suite, context, tree, interim);
 }
 
 /**

@@ -5,9 +5,8 @@ import { hashFunction } from '../../protocol/mls/hash.js';
 import { PublicTree } from '../../protocol/mls/tree.js';
 import { TreeNode } from '../../protocol/mls/node.js';
 import * as tm from '../../protocol/mls/treemath.js';
-import { suiteFromId } from '../../protocol/mls/tsmls.js';
 import { verifyTreeLeaves } from '../../protocol/mls/validate.js';
-import { hex, loadVectors, toHexString } from './helpers/vectors.js';
+import { eachCase, hex, loadVectors, toHexString } from './helpers/vectors.js';
 
 interface TreeMathVector {
   n_leaves: number;
@@ -51,26 +50,25 @@ interface TreeValidationVector {
 }
 
 test('tree-validation vectors: resolutions, tree hashes, parent hashes, leaf signatures', async (t) => {
-  const vectors = loadVectors<TreeValidationVector>('tree-validation.json');
-  for (const [i, v] of vectors.entries()) {
-    const suite = await suiteFromId(v.cipher_suite);
+  const n = await eachCase<TreeValidationVector>('tree-validation.json', async (v, label, suite) => {
     const tree = PublicTree.decode(hashFunction(suite.hashAlgorithm), hex(v.tree));
-    t.is(tree.nodeCount, v.tree_hashes.length, `case ${i} width`);
+    t.is(tree.nodeCount, v.tree_hashes.length, `${label} width`);
     for (let x = 0; x < tree.nodeCount; x++) {
-      t.deepEqual(tree.resolution(x), v.resolutions[x], `case ${i} resolution(${x})`);
-      t.is(toHexString(tree.treeHash(x)), v.tree_hashes[x] ?? '', `case ${i} tree hash(${x})`);
+      t.deepEqual(tree.resolution(x), v.resolutions[x], `${label} resolution(${x})`);
+      t.is(toHexString(tree.treeHash(x)), v.tree_hashes[x] ?? '', `${label} tree hash(${x})`);
     }
-    t.true(tree.verifyParentHashes(), `case ${i} parent hashes`);
-    t.true(tree.verifyUnmergedLeaves(), `case ${i} unmerged leaves`);
-    await t.notThrowsAsync(verifyTreeLeaves(tree, hex(v.group_id), suite), `case ${i} leaf signatures`);
-    t.deepEqual(tree.encode(), hex(v.tree), `case ${i} re-encode`);
-  }
+    t.true(tree.verifyParentHashes(), `${label} parent hashes`);
+    t.true(tree.verifyUnmergedLeaves(), `${label} unmerged leaves`);
+    await t.notThrowsAsync(verifyTreeLeaves(tree, hex(v.group_id), suite), `${label} leaf signatures`);
+    t.deepEqual(tree.encode(), hex(v.tree), `${label} re-encode`);
+  });
+  t.true(n > 0);
 });
 
-test('tree-validation vectors: a tampered parent node breaks the parent-hash chain', async (t) => {
+test('tree-validation vectors: a tampered parent node breaks the parent-hash chain', (t) => {
   const v = loadVectors<TreeValidationVector>('tree-validation.json').find((x) => x.cipher_suite === 1 && x.tree.length > 2000 && x.tree_hashes.length > 7)!;
-  const suite = await suiteFromId(1);
-  const tree = PublicTree.decode(hashFunction(suite.hashAlgorithm), hex(v.tree));
+  const tree = PublicTree.decode(hashFunction('SHA-256'), hex(v.tree));
+  t.true(tree.verifyParentHashes());
   const p = [...Array(tree.nodeCount).keys()].find((x) => x % 2 === 1 && tree.node(x) !== undefined)!;
   const data = tree.node(p)!.parent;
   const key = data.encryptionKey.slice();
@@ -90,10 +88,9 @@ interface TreeOperationsVector {
 }
 
 test('tree-operations vectors', async (t) => {
-  for (const [i, v] of loadVectors<TreeOperationsVector>('tree-operations.json').entries()) {
-    const suite = await suiteFromId(v.cipher_suite);
+  const n = await eachCase<TreeOperationsVector>('tree-operations.json', (v, label, suite) => {
     const before = PublicTree.decode(hashFunction(suite.hashAlgorithm), hex(v.tree_before));
-    t.is(toHexString(before.treeHash()), v.tree_hash_before, `case ${i} hash before`);
+    t.is(toHexString(before.treeHash()), v.tree_hash_before, `${label} hash before`);
     const decoded = decodeProposal(hex(v.proposal), 0);
     if (decoded === undefined) throw new Error('cannot decode proposal');
     const proposal = decoded[0];
@@ -102,12 +99,13 @@ test('tree-operations vectors', async (t) => {
     else if (proposal.proposalType === 'remove') after.removeLeaf(proposal.remove.removed);
     else if (proposal.proposalType === 'update') after.replaceLeaf(v.proposal_sender, TreeNode.leaf(proposal.update.leafNode));
     else t.fail(`unexpected proposal ${String(proposal.proposalType)}`);
-    t.is(toHexString(after.encode()), v.tree_after, `case ${i} tree after`);
-    t.is(toHexString(after.treeHash()), v.tree_hash_after, `case ${i} hash after`);
+    t.is(toHexString(after.encode()), v.tree_after, `${label} tree after`);
+    t.is(toHexString(after.treeHash()), v.tree_hash_after, `${label} hash after`);
     const fresh = PublicTree.decode(before.hash, after.encode());
-    t.is(toHexString(fresh.treeHash()), v.tree_hash_after, `case ${i} uncached hash after`);
+    t.is(toHexString(fresh.treeHash()), v.tree_hash_after, `${label} uncached hash after`);
     // The clone must not have disturbed the original tree or its cached hashes.
-    t.is(toHexString(before.treeHash()), v.tree_hash_before, `case ${i} original intact`);
+    t.is(toHexString(before.treeHash()), v.tree_hash_before, `${label} original intact`);
     t.is(toHexString(before.encode()), v.tree_before);
-  }
+  });
+  t.is(n, 5);
 });
