@@ -1,0 +1,69 @@
+// Registration policies (invite-only, closed) and credential expiry with an injected AS clock: each on
+// its own node, since the settings and the clock are per node.
+import test from 'ava';
+import { createAasModule } from '../../actors/aas/module.js';
+import { createAsModule } from '../../actors/as/module.js';
+import { AsClient } from '../../client/as.js';
+import { HsError } from '../../protocol/errors.js';
+import { startAuthNode, TestClock } from '../aas/helpers.js';
+
+const code = (error: unknown): string => (error instanceof HsError ? error.codeName : String(error));
+const INVITE = 'correct horse battery staple';
+
+test('invite-only registration needs the operator\'s invite secret', async (t) => {
+  const server = await startAuthNode({ env: { AS_REGISTRATION: 'invite', AS_INVITE_SECRET: INVITE } });
+  try {
+    const name = `erin@${server.environment.domain}`;
+    const denied = await t.throwsAsync(server.bare.register(name));
+    t.is(code(denied), 'PERMISSION_DENIED');
+    t.is(code(await t.throwsAsync(server.bare.register(name, { inviteCode: `${INVITE}!` }))), 'PERMISSION_DENIED');
+    const erin = await server.bare.register(name, { inviteCode: INVITE });
+    t.is(erin.userName, name);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('closed registration refuses everyone', async (t) => {
+  const server = await startAuthNode({ env: { AS_REGISTRATION: 'closed' } });
+  try {
+    t.is(code(await t.throwsAsync(server.bare.register(`frank@${server.environment.domain}`))), 'PERMISSION_DENIED');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('an expired intermediate is rotated out: old credentials stop verifying, new ones chain to the new intermediate', async (t) => {
+  const clock = new TestClock();
+  const server = await startAuthNode({
+    env: { AS_INTERMEDIATE_LIFETIME_S: '3600', AS_CLIENT_CREDENTIAL_LIFETIME_S: '86400' },
+    modules: [createAsModule({ now: clock.now }), createAasModule()],
+  });
+  try {
+    const as = new AsClient(server.http, undefined, clock.now);
+    const grace = await as.register(`grace@${server.environment.domain}`);
+    const [before] = (await as.asCredentials(true)).intermediates;
+    // Past half the intermediate's life a successor starts; past its end the old one is dropped.
+    clock.advance(3_601_000);
+    const after = await as.asCredentials(true);
+    t.false(after.intermediates.some((entry) => Buffer.from(entry.tbs!).equals(before!.tbs!)));
+    const expired = await t.throwsAsync(as.verifyCredential(grace.credential));
+    t.is(code(expired), 'UNAUTHENTICATED');
+    const heidi = await as.register(`heidi@${server.environment.domain}`);
+    t.is((await as.verifyCredential(heidi.credential)).userName, heidi.userName);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a credential from another homeserver does not verify against this one', async (t) => {
+  const [home, other] = await Promise.all([startAuthNode(), startAuthNode()]);
+  try {
+    const ivan = await other.bare.register(`ivan@${other.environment.domain}`);
+    const foreign = await t.throwsAsync(home.bare.verifyCredential(ivan.credential));
+    t.is(code(foreign), 'UNAUTHENTICATED');
+    t.regex(foreign!.message, /unknown AS intermediate/);
+  } finally {
+    await Promise.all([home.stop(), other.stop()]);
+  }
+});
