@@ -74,13 +74,26 @@ export class OrmSnapshotStore implements SnapshotStore {
   }
 
   private async flushLoop(): Promise<void> {
-    // Yield once so writes issued in the same tick join the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
+      await this.gather();
       const batch = this.queue.splice(0, this.maxBatch);
       await this.commit(batch);
     }
     this.flushing = undefined;
+  }
+
+  /** Lets a batch fill while writes keep arriving, for a few event-loop turns at most. A synchronous
+   *  driver (SQLite) blocks the loop during a commit, so without this a busy actor would commit one
+   *  write per transaction; an asynchronous one (PostgreSQL) fills the next batch during the commit. */
+  private async gather(): Promise<void> {
+    // An actor's next message runs in the turn after the one that queued its previous write, so a
+    // batch is complete only after two turns without growth.
+    let quietTurns = 0;
+    for (let turn = 0; turn < 64 && quietTurns < 2 && this.queue.length < this.maxBatch; turn++) {
+      const before = this.queue.length;
+      await new Promise((resolve) => setImmediate(resolve));
+      quietTurns = this.queue.length === before ? quietTurns + 1 : 0;
+    }
   }
 
   private async commit(batch: PendingWrite[]): Promise<void> {

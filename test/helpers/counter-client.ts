@@ -12,6 +12,10 @@ export class CounterBusClient {
     return t.AddReply.decode(await this.actors.call('counter', counter, 'Add', t.AddRequest.encode({ counter, amount, seq }).finish()));
   }
 
+  async bump(counter: string): Promise<hs.testing.AddReply> {
+    return t.AddReply.decode(await this.actors.call('counter', counter, 'Bump', t.AddRequest.encode({ counter, amount: 1 }).finish()));
+  }
+
   async get(counter: string): Promise<hs.testing.GetReply> {
     return t.GetReply.decode(await this.actors.call('counter', counter, 'Get', t.GetRequest.encode({ counter }).finish()));
   }
@@ -38,6 +42,10 @@ export class CounterHttpClient {
 
   add(counter: string, amount: number, seq = 0): Promise<hs.testing.AddReply> {
     return this.http.call('counter', 'Add', t.AddRequest, t.AddReply, { counter, amount, seq });
+  }
+
+  bump(counter: string): Promise<hs.testing.AddReply> {
+    return this.http.call('counter', 'Bump', t.AddRequest, t.AddReply, { counter, amount: 1 });
   }
 
   get(counter: string): Promise<hs.testing.GetReply> {
