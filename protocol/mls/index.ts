@@ -3,3 +3,4 @@ export { PublicGroupView } from './view.js';
 export type { Member, ProcessOptions, ProcessResult, PrivateMessageHeader } from './view.js';
 export type { CommitOutcome } from './commit.js';
 export { MlsErrorCode, MlsValidationError } from './errors.js';
+export type { Credential, GroupContext } from './tsmls.js';

@@ -1,6 +1,7 @@
 // Real ts-mls clients drive the public view through every kind of handshake; after each step the
 // view's GroupContext and ratchet tree must equal every member's.
 import test from 'ava';
+import { PublicGroupView } from '../../protocol/mls/index.js';
 import { TestGroup } from './helpers/clients.js';
 
 test('adds with Welcome, removes, empty commits and application messages', async (t) => {
@@ -29,6 +30,11 @@ test('proposals by reference: add, remove and update committed by another member
   await g.propose('m0', { proposalType: 'add', add: { keyPackage: joiner.publicPackage } });
   await g.propose('m1', { proposalType: 'remove', remove: { removed: g.leafOf('m2') } });
   await g.propose('m1', await g.updateProposal('m1'));
+  t.is(g.view.pendingProposals().length, 3);
+  // The proposal store survives a snapshot: the reloaded view resolves the references.
+  const snapshot = g.view.snapshot();
+  g.view = await PublicGroupView.loadSnapshot(snapshot);
+  t.deepEqual(g.view.snapshot(), snapshot);
   t.is(g.view.pendingProposals().length, 3);
   const prepared = await g.prepareCommit('m0');
   prepared.joiners.push(joiner);
