@@ -203,6 +203,18 @@ test('unknown proposal reference and invalid proposal lists', async (t) => {
     commit.path = undefined;
   });
   await refused(t, g.view, gceWithoutPath, MlsErrorCode.MissingUpdatePath);
+  const updateByValue = await tamper(g, c.commit, key, async (content) => {
+    asCommit(content).commit.proposals = [{ proposalOrRefType: 'proposal', proposal: await g.updateProposal('m3', false) }];
+  });
+  await refused(t, g.view, updateByValue, MlsErrorCode.InvalidProposal);
+  // The committer's own Update, even by reference, is refused (its path is its update).
+  const own = await createProposal(g.state('m2'), true, await g.updateProposal('m2', false), g.cs);
+  const stored = await g.view.process(wire(own.message));
+  if (stored.kind !== 'proposal') return t.fail('not stored');
+  const ownUpdate = await tamper(g, c.commit, key, (content) => {
+    asCommit(content).commit.proposals = [{ proposalOrRefType: 'reference', reference: stored.proposalRef }];
+  });
+  await refused(t, stored.view, ownUpdate, MlsErrorCode.InvalidProposal);
   await stillWorks(t, g, c);
 });
 

@@ -194,14 +194,17 @@ export class TestGroup {
     return result;
   }
 
-  /** An Update proposal with a fresh encryption key, signed by the member (ts-mls has no helper for it). */
-  async updateProposal(name: string): Promise<Proposal> {
+  /**
+   * An Update proposal with a fresh encryption key, signed by the member (ts-mls has no helper for it).
+   * Unless `install` is false, the member takes the new key when it next processes a commit.
+   */
+  async updateProposal(name: string, install = true): Promise<Proposal> {
     const state = this.state(name);
     const node = state.ratchetTree[2 * state.privatePath.leafIndex];
     if (node?.nodeType !== 'leaf') throw new Error('own leaf missing');
     const pair = await this.cs.hpke.generateKeyPair();
     const hpkePublicKey = await this.cs.hpke.exportPublicKey(pair.publicKey);
-    this.pendingUpdateKeys.set(name, await this.cs.hpke.exportPrivateKey(pair.privateKey));
+    if (install) this.pendingUpdateKeys.set(name, await this.cs.hpke.exportPrivateKey(pair.privateKey));
     const { signature: _old, ...leaf } = node.leaf;
     const tbs = {
       ...leaf,
