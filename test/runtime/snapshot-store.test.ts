@@ -30,7 +30,7 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
   };
 
   const recordsOf = async (orm: MikroORM, owner: string): Promise<number[]> =>
-    (await orm.em.getConnection().execute<{ n: number }[]>('select n from store_test_record where owner = ? order by n', [owner])).map((row) => Number(row.n));
+    (await orm.em.getConnection().execute<{ n: number }[]>('select n from store_test_record where owner = ? order by n', [owner])).map((row: { n: number }) => Number(row.n));
 
   test(`${database}: writes are fenced by version`, async (t) => {
     await withStore(async (store) => {
