@@ -17,8 +17,9 @@ export interface ReceivedMessage {
 export class QueueReceiver {
   readonly reader: QueueReader;
 
-  constructor(private readonly qs: QsClient, private readonly owner: ClientRecordOwner, queueKeyPair: HpkeKeyPair) {
-    this.reader = new QueueReader(owner.pcid, queueKeyPair);
+  /** `reader` continues an earlier receiver's ratchet position (e.g. over a new connection). */
+  constructor(private readonly qs: QsClient, private readonly owner: ClientRecordOwner, queueKeyPair: HpkeKeyPair, reader?: QueueReader) {
+    this.reader = reader ?? new QueueReader(owner.pcid, queueKeyPair);
   }
 
   /** Dequeues up to `max` entries from where this receiver stopped (which deletes the ones before)

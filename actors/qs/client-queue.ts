@@ -12,7 +12,7 @@ import { openOwnerConfig, QueueConfigError } from '../../protocol/qs/queue-confi
 import { methodsOf, type ActorKind, type SqlStatement } from '../runtime/actor-kind.js';
 import { authenticate, senderKey } from './auth.js';
 import type { QsContext } from './context.js';
-import { deleteKeyPackage, deleteKeyPackages, deleteMessagesBefore, deleteQueueRows, insertKeyPackage, insertMessage, nextKeyPackage, readMessages } from './tables.js';
+import { deleteKeyPackage, deleteKeyPackagesBefore, deleteMessagesBefore, deleteQueueRows, insertKeyPackage, insertMessages, nextKeyPackage, readMessages, type MessageRow } from './tables.js';
 
 const q = hs.qs;
 const Kind = q.QueueMessageKind;
@@ -38,6 +38,11 @@ export interface QueueState {
   seenTokens: hs.qs.ISeenToken[];
   /** Owner-sealed configs already checked in this activation (never persisted). */
   verifiedConfigs: Set<string>;
+  /** The current KeyPackage publication is positions [kpFloor, kpNext). */
+  kpFloor: number;
+  kpNext: number;
+  /** Positions handed out in this activation: their deletion may still be in flight (never persisted). */
+  kpTaken: Set<number>;
 }
 
 const EMPTY = new Uint8Array();
@@ -53,6 +58,7 @@ function absent(): QueueState {
   return {
     exists: false, puid: EMPTY, authKey: EMPTY, queueKey: EMPTY, nextSeq: 0, firstSeq: 0, ratchetKey: EMPTY, sinceUpdate: 0,
     lastUpdateMs: 0, salt: EMPTY, blocklist: [], blocked: new Set(), lastActivityMs: 0, seenTokens: [], verifiedConfigs: new Set(),
+    kpFloor: 0, kpNext: 0, kpTaken: new Set(),
   };
 }
 
@@ -61,18 +67,19 @@ function requireQueue(state: QueueState): void {
 }
 
 /** Appends a KEY_UPDATE (fresh randomness sealed to the queue key) and moves the ratchet on. */
-async function keyUpdate(state: QueueState, pcid: Uint8Array, queue: string, records: SqlStatement[], messages: hs.qs.IQueueMessage[]): Promise<void> {
+async function keyUpdate(state: QueueState, pcid: Uint8Array, rows: MessageRow[], messages: hs.qs.IQueueMessage[]): Promise<void> {
   const fresh = randomBytes(32);
   const message = await sealRatchetSecret(state.queueKey, pcid, state.nextSeq, Kind.KEY_UPDATE, fresh);
   state.ratchetKey = applyKeyUpdate(state.ratchetKey, fresh);
   fresh.fill(0);
-  append(state, queue, message, records, messages);
+  append(state, message, rows, messages);
   state.sinceUpdate = 0;
   state.lastUpdateMs = Date.now();
 }
 
-function append(state: QueueState, queue: string, message: hs.qs.IQueueMessage, records: SqlStatement[], messages: hs.qs.IQueueMessage[]): void {
-  records.push(insertMessage(queue, state.nextSeq, q.QueueMessage.encode(message).finish()));
+/** Gives `message` the next sequence number; its row goes into `rows` (see insertMessages). */
+function append(state: QueueState, message: hs.qs.IQueueMessage, rows: MessageRow[], messages: hs.qs.IQueueMessage[]): void {
+  rows.push({ seq: state.nextSeq, data: q.QueueMessage.encode(message).finish() });
   messages.push(message);
   state.nextSeq++;
 }
@@ -88,6 +95,32 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
     return result.params;
   };
 
+  const enqueueOne = async (state: QueueState, pcid: Uint8Array, item: hs.qs.IEnqueueItem, rows: MessageRow[]): Promise<hs.qs.IEnqueueResult> => {
+    const authEnc = item.authEnc ?? EMPTY;
+    const configId = hex(authEnc);
+    if (!state.verifiedConfigs.has(configId)) {
+      try {
+        await openOwnerConfig(ctx.keys.queueConfig, state.queueKey, { pcid, authEnc, authCiphertext: item.authCiphertext ?? EMPTY });
+      } catch (error) {
+        if (error instanceof QueueConfigError) return { status: q.EnqueueStatus.NOT_OWNER_SEALED };
+        throw error;
+      }
+      state.verifiedConfigs.add(configId);
+    }
+    if (state.blocked.size > 0 && state.blocked.has(hex(blocklistHash(state.salt, item.groupId ?? EMPTY)))) {
+      return { status: q.EnqueueStatus.BLOCKED };
+    }
+    const messages: hs.qs.IQueueMessage[] = [];
+    if (state.sinceUpdate >= ctx.settings.keyUpdateMessages || Date.now() - state.lastUpdateMs >= ctx.settings.keyUpdateMs) {
+      await keyUpdate(state, pcid, rows, messages);
+    }
+    const sealed = sealMessage(state.ratchetKey, pcid, state.nextSeq, item.payload ?? EMPTY);
+    state.ratchetKey = sealed.nextKey;
+    state.sinceUpdate++;
+    append(state, sealed.message, rows, messages);
+    return { status: q.EnqueueStatus.ENQUEUED, messages };
+  };
+
   return {
     name: 'qs-client-queue',
     initialState: absent,
@@ -97,6 +130,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
       sealedRatchetKey: ctx.operatorKey.seal(RATCHET_PURPOSE, state.ratchetKey),
       messagesSinceKeyUpdate: state.sinceUpdate, lastKeyUpdateMs: state.lastUpdateMs,
       blocklistSalt: state.salt, blocklistHashes: state.blocklist, lastActivityMs: state.lastActivityMs, seenTokens: state.seenTokens,
+      keyPackageFloor: state.kpFloor, keyPackageNext: state.kpNext,
     }).finish(),
     decodeState: (data) => {
       const s = q.ClientQueueState.decode(data);
@@ -106,7 +140,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         ratchetKey: ctx.operatorKey.open(RATCHET_PURPOSE, s.sealedRatchetKey),
         sinceUpdate: s.messagesSinceKeyUpdate, lastUpdateMs: s.lastKeyUpdateMs, salt: s.blocklistSalt,
         blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(hex)), lastActivityMs: s.lastActivityMs,
-        seenTokens: s.seenTokens, verifiedConfigs: new Set(),
+        seenTokens: s.seenTokens, verifiedConfigs: new Set(), kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
       };
     },
     methods: {
@@ -125,9 +159,9 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
             queueKey: requireKey(request.queueEncryptionKey, 'queue_encryption_key'),
             ratchetKey, lastUpdateMs: now, lastActivityMs: now, salt: randomBytes(SALT_BYTES),
           };
-          const records: SqlStatement[] = [];
-          append(next, actor.key, await sealRatchetSecret(next.queueKey, pcid, 0, Kind.RATCHET_INIT, ratchetKey), records, []);
-          return { state: next, records, reply: {} };
+          const rows: MessageRow[] = [];
+          append(next, await sealRatchetSecret(next.queueKey, pcid, 0, Kind.RATCHET_INIT, ratchetKey), rows, []);
+          return { state: next, records: insertMessages(actor.key, rows), reply: {} };
         },
       }),
 
@@ -149,15 +183,15 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           state.authKey = authKey;
           state.blocklist = params.blocklistEntries.map((groupId) => blocklistHash(state.salt, groupId));
           state.blocked = new Set(state.blocklist.map(hex));
-          const records: SqlStatement[] = [];
+          const rows: MessageRow[] = [];
           if (hex(queueKey) !== hex(state.queueKey)) {
             // A new queue key is the client recovering from a compromise: re-key the ratchet to it at once.
             // Configs sealed under the old key no longer authenticate (docs/decisions.md).
             state.queueKey = queueKey;
             state.verifiedConfigs.clear();
-            await keyUpdate(state, idFromKey(actor.key), actor.key, records, []);
+            await keyUpdate(state, idFromKey(actor.key), rows, []);
           }
-          return { state, records, reply: {} };
+          return { state, records: insertMessages(actor.key, rows), reply: {} };
         },
       }),
 
@@ -181,16 +215,21 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           const params = auth(state, request, 'PublishKeyPackages', actor.key, q.PublishKeyPackagesParams);
           const tuples = params.keyPackageTuples;
           if (tuples.length === 0 || tuples.length > ctx.settings.maxKeyPackages) throw badRequest(`publish 1 to ${ctx.settings.maxKeyPackages} KeyPackages`);
-          const records: SqlStatement[] = [deleteKeyPackages(actor.key)];
+          const floor = state.kpNext;
+          const records: SqlStatement[] = [deleteKeyPackagesBefore(actor.key, floor)];
           let lastResort = 0;
-          for (const [position, tuple] of tuples.entries()) {
+          for (const [index, tuple] of tuples.entries()) {
+            const position = floor + index;
             const data = q.KeyPackageTuple.encode(tuple).finish();
-            if (data.length > ctx.settings.maxKeyPackageBytes) throw badRequest(`KeyPackage tuple ${position} exceeds ${ctx.settings.maxKeyPackageBytes} bytes`);
+            if (data.length > ctx.settings.maxKeyPackageBytes) throw badRequest(`KeyPackage tuple ${index} exceeds ${ctx.settings.maxKeyPackageBytes} bytes`);
             const checked = await checkKeyPackageTuple(tuple, ctx.domain);
             if (checked.lastResort) lastResort++;
             records.push(insertKeyPackage(actor.key, position, checked.lastResort, checked.ref, data));
           }
           if (lastResort === 0) throw badRequest('one KeyPackage must be of last resort');
+          state.kpFloor = floor;
+          state.kpNext = floor + tuples.length;
+          state.kpTaken.clear();
           return { state, records, reply: {} };
         },
       }),
@@ -200,10 +239,12 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         access: 'internal', request: q.QueueKeyRequest, response: q.TakeKeyPackageReply, keyOf: byPcid,
         handle: async (state, _request, actor) => {
           if (!state.exists) return { reply: { found: false } };
-          const stored = await nextKeyPackage(ctx.orm, actor.key);
+          const stored = await nextKeyPackage(ctx.orm, actor.key, state.kpFloor, state.kpTaken);
           if (!stored) return { reply: { found: false } };
           const reply = { found: true, keyPackageTuple: q.KeyPackageTuple.decode(stored.data), keyPackageRef: stored.ref };
-          return stored.lastResort ? { reply } : { reply, records: [deleteKeyPackage(actor.key, stored.position)] };
+          if (stored.lastResort) return { reply };
+          state.kpTaken.add(stored.position);
+          return { state, reply, records: [deleteKeyPackage(actor.key, stored.position)] };
         },
       }),
 
@@ -226,35 +267,17 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         },
       }),
 
-      /** From the fan-out: open nothing twice, drop blocked groups, seal with the ratchet, persist. */
+      /** From the fan-out (coalesced per queue): check each item's owner-sealed config once per
+       *  activation, drop blocked groups, seal with the ratchet; all items persist in one write. */
       Enqueue: method({
         access: 'internal', request: q.EnqueueRequest, response: q.EnqueueReply, keyOf: byPcid,
         handle: async (state, request, actor) => {
-          if (!state.exists) return { reply: { status: q.EnqueueStatus.NO_SUCH_QUEUE } };
-          const configId = hex(request.authEnc);
-          if (!state.verifiedConfigs.has(configId)) {
-            try {
-              await openOwnerConfig(ctx.keys.queueConfig, state.queueKey, { pcid: idFromKey(actor.key), authEnc: request.authEnc, authCiphertext: request.authCiphertext });
-            } catch (error) {
-              if (error instanceof QueueConfigError) return { reply: { status: q.EnqueueStatus.NOT_OWNER_SEALED } };
-              throw error;
-            }
-            state.verifiedConfigs.add(configId);
-          }
-          if (state.blocked.size > 0 && state.blocked.has(hex(blocklistHash(state.salt, request.groupId)))) {
-            return { reply: { status: q.EnqueueStatus.BLOCKED } };
-          }
+          if (!state.exists) return { reply: { results: request.items.map(() => ({ status: q.EnqueueStatus.NO_SUCH_QUEUE })) } };
           const pcid = idFromKey(actor.key);
-          const records: SqlStatement[] = [];
-          const messages: hs.qs.IQueueMessage[] = [];
-          if (state.sinceUpdate >= ctx.settings.keyUpdateMessages || Date.now() - state.lastUpdateMs >= ctx.settings.keyUpdateMs) {
-            await keyUpdate(state, pcid, actor.key, records, messages);
-          }
-          const sealed = sealMessage(state.ratchetKey, pcid, state.nextSeq, request.payload);
-          state.ratchetKey = sealed.nextKey;
-          state.sinceUpdate++;
-          append(state, actor.key, sealed.message, records, messages);
-          return { state, records, reply: { status: q.EnqueueStatus.ENQUEUED, messages } };
+          const rows: MessageRow[] = [];
+          const results: hs.qs.IEnqueueResult[] = [];
+          for (const item of request.items) results.push(await enqueueOne(state, pcid, item, rows));
+          return rows.length > 0 ? { state, records: insertMessages(actor.key, rows), reply: { results } } : { reply: { results } };
         },
       }),
 

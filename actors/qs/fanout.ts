@@ -5,10 +5,10 @@
 import { hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
 import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
-import { idKey } from '../../protocol/qs/ids.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
 import { methodsOf, type ActorKind } from '../runtime/actor-kind.js';
-import { callQs, listenSubject, QS_MODULE, type QsContext } from './context.js';
+import { EnqueueCoalescer } from './coalescer.js';
+import { listenSubject, QS_MODULE, type QsContext } from './context.js';
 import type { ActorClient } from '../../transport/envelope.js';
 
 const q = hs.qs;
@@ -27,39 +27,37 @@ export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnq
 
 type Envelope = { pcid: Uint8Array; authEnc: Uint8Array; authCiphertext: Uint8Array };
 
-/** Opened configs by digest of their sealed bytes, oldest first (a Map keeps insertion order). */
+/** Opened configs by digest of their sealed bytes, oldest first (a Map keeps insertion order). Holds
+ *  the opening itself, so concurrent fan-outs to one config open it once; failures are not kept. */
 class ConfigCache {
-  private readonly entries = new Map<string, Envelope>();
+  private readonly entries = new Map<string, Promise<Envelope>>();
   constructor(private readonly capacity: number) {}
 
-  get(id: string): Envelope | undefined {
-    return this.entries.get(id);
-  }
-
-  set(id: string, envelope: Envelope): void {
-    if (this.capacity === 0) return;
+  open(id: string, opener: () => Promise<Envelope>): Promise<Envelope> {
+    const cached = this.entries.get(id);
+    if (cached) return cached;
+    const opening = opener();
+    if (this.capacity === 0) return opening;
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, envelope);
+    this.entries.set(id, opening);
+    opening.catch(() => this.entries.delete(id));
+    return opening;
   }
 }
 
 export function fanOutKind(ctx: QsContext): ActorKind<Record<string, never>> {
   const method = methodsOf<Record<string, never>>();
   const cache = new ConfigCache(ctx.settings.configCacheSize);
+  const coalescer = new EnqueueCoalescer(ctx);
 
-  const open = async (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> => {
+  const open = (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> => {
     const enc = sealed.enc ?? new Uint8Array();
     const ciphertext = sealed.ciphertext ?? new Uint8Array();
     const both = new Uint8Array(enc.length + ciphertext.length);
     both.set(enc);
     both.set(ciphertext, enc.length);
     const id = Buffer.from(sha256(both)).toString('hex');
-    let envelope = cache.get(id);
-    if (!envelope) {
-      envelope = await openQueueConfigEnvelope(ctx.keys.queueConfig, sealed);
-      cache.set(id, envelope);
-    }
-    return envelope;
+    return cache.open(id, () => openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
   };
 
   /** The outcome for one config: stored, or to be reported as deleted or rejected. */
@@ -73,14 +71,14 @@ export function fanOutKind(ctx: QsContext): ActorKind<Record<string, never>> {
       if (error instanceof QueueConfigError) return 'rejected';
       throw error;
     }
-    const reply = await callQs(ctx, idKey(envelope.pcid), 'Enqueue', {
-      pcid: envelope.pcid, groupId: request.groupId, payload: request.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
-    }, q.EnqueueRequest, q.EnqueueReply);
+    const reply = await coalescer.enqueue(envelope.pcid, {
+      groupId: request.groupId, payload: request.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
+    });
     switch (reply.status) {
       case q.EnqueueStatus.ENQUEUED: {
         // Persisted by now: a listener never sees a message that could still be lost.
         const subject = listenSubject(ctx.domain, envelope.pcid);
-        for (const message of reply.messages) ctx.bus.publish(subject, q.QueueMessage.encode(message).finish());
+        for (const message of reply.messages ?? []) ctx.bus.publish(subject, q.QueueMessage.encode(message).finish());
         return 'ok';
       }
       case q.EnqueueStatus.BLOCKED: return 'ok'; // dropped silently: the DS must not learn blocklists

@@ -5,8 +5,23 @@ import type { SqlStatement } from '../runtime/actor-kind.js';
 
 const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
-export const insertMessage = (queue: string, seq: number, data: Uint8Array): SqlStatement =>
-  ({ sql: 'insert into qs_message (queue, seq, data) values (?, ?, ?)', params: [queue, seq, bytes(data)] });
+export interface MessageRow {
+  seq: number;
+  data: Uint8Array;
+}
+
+/** Multi-row inserts (one statement per 500 rows): a busy queue stores a whole batch in a round trip. */
+export function insertMessages(queue: string, rows: readonly MessageRow[]): SqlStatement[] {
+  const statements: SqlStatement[] = [];
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    statements.push({
+      sql: `insert into qs_message (queue, seq, data) values ${chunk.map(() => '(?, ?, ?)').join(', ')}`,
+      params: chunk.flatMap((row) => [queue, row.seq, bytes(row.data)]),
+    });
+  }
+  return statements;
+}
 
 export const deleteMessagesBefore = (queue: string, seq: number): SqlStatement =>
   ({ sql: 'delete from qs_message where queue = ? and seq < ?', params: [queue, seq] });
@@ -19,8 +34,8 @@ export const deleteQueueRows = (queue: string): SqlStatement[] => [
 export const insertKeyPackage = (queue: string, position: number, lastResort: boolean, ref: Uint8Array, data: Uint8Array): SqlStatement =>
   ({ sql: 'insert into qs_key_package (queue, position, last_resort, ref, data) values (?, ?, ?, ?, ?)', params: [queue, position, lastResort ? 1 : 0, bytes(ref), bytes(data)] });
 
-export const deleteKeyPackages = (queue: string): SqlStatement =>
-  ({ sql: 'delete from qs_key_package where queue = ?', params: [queue] });
+export const deleteKeyPackagesBefore = (queue: string, position: number): SqlStatement =>
+  ({ sql: 'delete from qs_key_package where queue = ? and position < ?', params: [queue, position] });
 
 export const deleteKeyPackage = (queue: string, position: number): SqlStatement =>
   ({ sql: 'delete from qs_key_package where queue = ? and position = ?', params: [queue, position] });
@@ -44,10 +59,12 @@ export interface StoredKeyPackage {
   data: Uint8Array;
 }
 
-/** The KeyPackage to hand out next: the oldest one not of last resort, else the last-resort one. */
-export async function nextKeyPackage(orm: MikroORM, queue: string): Promise<StoredKeyPackage | undefined> {
+/** The KeyPackage to hand out next from positions >= `floor`: the oldest one not of last resort and
+ *  not in `taken` (handed out, its deletion perhaps not yet committed), else a last-resort one. */
+export async function nextKeyPackage(orm: MikroORM, queue: string, floor: number, taken: ReadonlySet<number>): Promise<StoredKeyPackage | undefined> {
   const rows: { position: number; last_resort: number; ref: Buffer; data: Buffer }[] = await orm.em.getConnection().execute(
-    'select position, last_resort, ref, data from qs_key_package where queue = ? order by last_resort, position limit 1', [queue]);
-  const row = rows[0];
+    'select position, last_resort, ref, data from qs_key_package where queue = ? and position >= ? order by last_resort, position limit ?',
+    [queue, floor, taken.size + 1]);
+  const row = rows.find((candidate) => !taken.has(Number(candidate.position)));
   return row && { position: Number(row.position), lastResort: Number(row.last_resort) === 1, ref: new Uint8Array(row.ref), data: new Uint8Array(row.data) };
 }

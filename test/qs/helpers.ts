@@ -7,6 +7,7 @@ import {
   nobleCryptoProvider, type CiphersuiteImpl,
 } from 'ts-mls';
 import { hs } from '../../schemas/index.js';
+import { HsError } from '../../protocol/errors.js';
 import { generateHpkeKeyPair, generateSigningKeyPair, randomBytes, type HpkeKeyPair } from '../../protocol/crypto/index.js';
 import { MLS_CIPHERSUITE_NAME, MlsExtensionType } from '../../protocol/mls-profile.js';
 import { sealQueueConfig } from '../../protocol/qs/queue-config.js';
@@ -121,3 +122,9 @@ export async function keyPackageTuple(config: hs.qs.IClientQueueConfig, options:
 
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+
+/** Asserts a typed refusal. */
+export async function refused(t: import('ava').ExecutionContext, promise: Promise<unknown>, code: number): Promise<void> {
+  const error = await t.throwsAsync(promise, { instanceOf: HsError });
+  t.is(error?.code, code, `expected ${HsError.prototype.constructor.name} code ${code}, got ${error?.code}: ${error?.message}`);
+}

@@ -1,0 +1,56 @@
+// Per-queue coalescing of enqueues on one node. A queue actor persists each request before it takes
+// the next, so one message per request would cap a busy queue at one database commit per message.
+// Instead, while a request to a queue is in flight, further items for it wait here and go together in
+// the next request: one commit for all of them, order and sequence numbers still set by the actor.
+import { hs } from '../../schemas/index.js';
+import { idKey } from '../../protocol/qs/ids.js';
+import { callQs, type QsContext } from './context.js';
+
+const q = hs.qs;
+/** Bounds the work (and the transaction) of one actor turn. */
+const MAX_ITEMS_PER_REQUEST = 256;
+
+interface Waiting {
+  item: hs.qs.IEnqueueItem;
+  resolve(result: hs.qs.IEnqueueResult): void;
+  reject(error: unknown): void;
+}
+
+interface QueueLine {
+  pcid: Uint8Array;
+  waiting: Waiting[];
+  busy: boolean;
+}
+
+export class EnqueueCoalescer {
+  private readonly lines = new Map<string, QueueLine>();
+
+  constructor(private readonly ctx: QsContext) {}
+
+  enqueue(pcid: Uint8Array, item: hs.qs.IEnqueueItem): Promise<hs.qs.IEnqueueResult> {
+    const key = idKey(pcid);
+    let line = this.lines.get(key);
+    if (!line) {
+      line = { pcid, waiting: [], busy: false };
+      this.lines.set(key, line);
+    }
+    const result = new Promise<hs.qs.IEnqueueResult>((resolve, reject) => line.waiting.push({ item, resolve, reject }));
+    if (!line.busy) void this.send(key, line);
+    return result;
+  }
+
+  private async send(key: string, line: QueueLine): Promise<void> {
+    line.busy = true;
+    while (line.waiting.length > 0) {
+      const batch = line.waiting.splice(0, MAX_ITEMS_PER_REQUEST);
+      try {
+        const reply = await callQs(this.ctx, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, q.EnqueueRequest, q.EnqueueReply);
+        batch.forEach((waiting, i) => waiting.resolve(reply.results[i] ?? { status: q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED }));
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      }
+    }
+    line.busy = false;
+    this.lines.delete(key);
+  }
+}
