@@ -15,7 +15,8 @@ export class Migration0100QsTables extends Migration {
       .createTable('qs_key_package', (table) => {
         table.string('queue', 64).notNullable();
         table.integer('position').notNullable();
-        table.boolean('last_resort').notNullable();
+        // 0 or 1: an integer binds the same way on both databases (SQLite has no boolean parameters).
+        table.integer('last_resort').notNullable();
         table.binary('ref').notNullable();
         table.binary('data').notNullable();
         table.primary(['queue', 'position']);
