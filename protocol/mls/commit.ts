@@ -116,8 +116,69 @@ function applyUpdatePath(tree: PublicTree, committer: number, path: UpdatePath, 
 export interface CommitResult {
   state: ViewState;
   outcome: CommitOutcome;
-  /** The commit's confirmation tag, bound by the GroupInfo of the new epoch. */
-  confirmationTag: Uint8Array;
+}
+
+interface TreeChanges {
+  updated: number[];
+  removed: number[];
+  /** Encoded credentials of the removed leaves (an external resync must remove its own). */
+  removedCredentials: Uint8Array[];
+  added: [number, KeyPackage][];
+}
+
+/** RFC 9420 §12.3 order: Updates, then Removes, then Adds. */
+function applyProposals(tree: PublicTree, list: Resolved[]): TreeChanges {
+  const updated: number[] = [];
+  for (const u of ofType(list, 'update')) {
+    tree.replaceLeaf(u.senderLeaf!, TreeNode.leaf(u.proposal.update.leafNode));
+    updated.push(u.senderLeaf!);
+  }
+  const removed = ofType(list, 'remove').map((r) => r.proposal.remove.removed);
+  for (const target of removed) ensure(tree.leaf(target) !== undefined, MlsErrorCode.InvalidProposal, `leaf ${target} is blank`);
+  const removedCredentials = removed.map((i) => codec.encodeCredential(tree.leaf(i)!.leaf.credential));
+  for (const i of removed) tree.removeLeaf(i);
+  const added = ofType(list, 'add').map((a): [number, KeyPackage] => [
+    tree.addLeaf(TreeNode.leaf(a.proposal.add.keyPackage.leafNode)),
+    a.proposal.add.keyPackage,
+  ]);
+  return { updated, removed, removedCredentials, added };
+}
+
+/** Installs the committer's path (an external joiner first takes a leaf) and returns the committer. */
+async function applyCommitPath(
+  state: ViewState,
+  tree: PublicTree,
+  path: UpdatePath,
+  memberCommitter: number | undefined,
+  changes: TreeChanges,
+  extensions: Extension[],
+  now: bigint | undefined,
+): Promise<number> {
+  let committer: number;
+  if (memberCommitter === undefined) {
+    // The joiner takes the leftmost free leaf, like an Add, then rekeys its path.
+    committer = tree.addLeaf(TreeNode.leaf(path.leafNode));
+    const [resynced] = changes.removedCredentials;
+    if (resynced !== undefined)
+      ensure(
+        bytesEqual(resynced, codec.encodeCredential(path.leafNode.credential)),
+        MlsErrorCode.InvalidCommit,
+        "an external resync may only remove the joiner's own old leaf",
+      );
+  } else {
+    committer = memberCommitter;
+    const old = state.tree.leaf(committer)!;
+    ensure(!bytesEqual(old.encryptionKey, path.leafNode.hpkePublicKey), MlsErrorCode.InvalidUpdatePath, 'path leaf must change the encryption key');
+  }
+  try {
+    await validateMemberLeaf(path.leafNode, 'commit', committer, { ...leafRules(state, now), extensions });
+  } catch (e) {
+    if (e instanceof MlsValidationError && e.code === MlsErrorCode.InvalidLeafNode) throw new MlsValidationError(MlsErrorCode.InvalidUpdatePath, e.message);
+    throw e;
+  }
+  const newLeaves = new Set(changes.added.map(([i]) => tm.leafToNode(i)));
+  applyUpdatePath(tree, committer, path, newLeaves);
+  return committer;
 }
 
 export async function processCommit(
@@ -136,56 +197,16 @@ export async function processCommit(
   for (const r of list) if (!r.byReference) await validateProposal(state, r.proposal, content.sender, r.senderLeaf, now);
 
   const tree = state.tree.clone();
-  let extensions = state.context.extensions;
   const gce = ofType(list, 'group_context_extensions')[0];
-  if (gce !== undefined) extensions = gce.proposal.groupContextExtensions.extensions;
-
-  const updated: number[] = [];
-  for (const u of ofType(list, 'update')) {
-    tree.replaceLeaf(u.senderLeaf!, TreeNode.leaf(u.proposal.update.leafNode));
-    updated.push(u.senderLeaf!);
-  }
-  const removed: number[] = [];
-  for (const r of ofType(list, 'remove')) {
-    const target = r.proposal.remove.removed;
-    ensure(tree.leaf(target) !== undefined, MlsErrorCode.InvalidProposal, `leaf ${target} is blank`);
-    removed.push(target);
-  }
-  const removedCredentials = removed.map((i) => codec.encodeCredential(tree.leaf(i)!.leaf.credential));
-  for (const i of removed) tree.removeLeaf(i);
-  const addedPackages: [number, KeyPackage][] = [];
-  for (const a of ofType(list, 'add')) addedPackages.push([tree.addLeaf(TreeNode.leaf(a.proposal.add.keyPackage.leafNode)), a.proposal.add.keyPackage]);
-  const newLeaves = new Set(addedPackages.map(([i]) => tm.leafToNode(i)));
+  const extensions = gce?.proposal.groupContextExtensions.extensions ?? state.context.extensions;
+  const changes = applyProposals(tree, list);
   if (gce !== undefined) checkNewExtensions(tree, extensions);
   // Duplicates brought in by proposals are reported as such, before they surface as a path mismatch.
   tree.checkKeyUniqueness();
 
   const path = content.commit.path;
   ensure(path !== undefined || !needsPath(list), MlsErrorCode.MissingUpdatePath, 'this commit requires an update path');
-  let committer = memberCommitter;
-  if (path !== undefined) {
-    if (external) {
-      // The joiner takes the leftmost free leaf, like an Add, then rekeys its path.
-      committer = tree.addLeaf(TreeNode.leaf(path.leafNode));
-      if (removedCredentials.length > 0)
-        ensure(
-          bytesEqual(removedCredentials[0]!, codec.encodeCredential(path.leafNode.credential)),
-          MlsErrorCode.InvalidCommit,
-          'an external resync may only remove the joiner\'s own old leaf',
-        );
-    } else {
-      const old = state.tree.leaf(committer!)!;
-      ensure(!bytesEqual(old.encryptionKey, path.leafNode.hpkePublicKey), MlsErrorCode.InvalidUpdatePath, 'path leaf must change the encryption key');
-    }
-    const rules = { ...leafRules(state, now), extensions };
-    await validateMemberLeaf(path.leafNode, 'commit', committer!, rules).catch((e: unknown) => {
-      if (e instanceof MlsValidationError && e.code === MlsErrorCode.InvalidLeafNode) throw new MlsValidationError(MlsErrorCode.InvalidUpdatePath, e.message);
-      throw e;
-    });
-    applyUpdatePath(tree, committer!, path, newLeaves);
-  }
-  ensure(committer !== undefined, MlsErrorCode.MissingUpdatePath, 'an external commit needs an update path');
-
+  const committer = path === undefined ? memberCommitter! : await applyCommitPath(state, tree, path, memberCommitter, changes, extensions, now);
   tree.checkKeyUniqueness();
   const changedLeaves = [...tree.changed].filter((x) => tm.isLeafNode(x) && x < tree.nodeCount).map(tm.nodeToLeaf);
   checkCredentialSupport(tree, changedLeaves);
@@ -200,7 +221,7 @@ export async function processCommit(
     extensions,
   };
   const added = await Promise.all(
-    addedPackages.map(async ([leafIndex, kp]) => ({ leafIndex, keyPackageRef: await crypto.keyPackageRef(kp, state.suite) })),
+    changes.added.map(async ([leafIndex, kp]) => ({ leafIndex, keyPackageRef: await crypto.keyPackageRef(kp, state.suite) })),
   );
   return {
     state: epochState(state.suite, context, tree, interim),
@@ -208,12 +229,11 @@ export async function processCommit(
       committer,
       external,
       added,
-      removed,
-      updated,
+      removed: changes.removed,
+      updated: changes.updated,
       groupContextExtensions: gce !== undefined,
       reinit: ofType(list, 'reinit').length > 0,
     },
-    confirmationTag: auth.confirmationTag,
   };
 }
 
