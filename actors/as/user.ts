@@ -4,7 +4,7 @@
 // written in the same transaction as the snapshot that advances the sequence number.
 import type { MikroORM } from '@mikro-orm/core';
 import { hs } from '../../schemas/index.js';
-import { methodsOf, type ActorKind, type SqlStatement } from '../runtime/actor-kind.js';
+import { methodsOf, type ActorKind, type ActorMethod, type Outcome, type SqlStatement, type WireType } from '../runtime/actor-kind.js';
 import type { ActorClient } from '../../transport/envelope.js';
 import { badRequest, conflict, ErrorCode, HsError, notFound, permissionDenied, preconditionFailed, unauthenticated } from '../../protocol/errors.js';
 import { constantTimeEqual } from '../../protocol/crypto/index.js';
@@ -131,6 +131,21 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
   }
 
   const method = methodsOf<State>();
+
+  /** A client-signed method: authenticates the signer, decodes the payload, then runs `handle`. */
+  function signed<Payload, Reply>(
+    name: string, payloadType: Decodes<Payload>, response: WireType<unknown, Reply>,
+    handle: (state: State, payload: Payload, signer: Client) => Outcome<State, Reply> | Promise<Outcome<State, Reply>>,
+  ): ActorMethod<State, hs.as.SignedRequest, Reply> {
+    return method({
+      request: hs.as.SignedRequest, response, keyOf: bySigner,
+      handle: (state, request) => {
+        const { tbs, client } = authenticate(state, request.request, `as/${name}`);
+        return handle(state, decodePayload(payloadType, tbs.payload, name), client);
+      },
+    });
+  }
+
   return {
     name: 'as-user',
     initialState: () => ({ userName: '', clients: [], seenNonces: [] }),
@@ -167,68 +182,43 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
           return { reply: { clientCredentials: state.clients.map((client) => client.clientCredential) } };
         },
       }),
-      DeleteUser: method({
-        request: hs.as.SignedRequest, response: hs.as.Empty, keyOf: bySigner,
-        handle: (state, request) => {
-          authenticate(state, request.request, 'as/DeleteUser');
-          return { reply: {}, state: null, records: state.clients.map((client) => deleteMessages(state.userName, client)) };
-        },
+      DeleteUser: signed('DeleteUser', hs.as.DeleteUserPayload, hs.as.Empty,
+        (state) => ({ reply: {}, state: null, records: state.clients.map((client) => deleteMessages(state.userName, client)) })),
+      AddClient: signed('AddClient', hs.as.AddClientPayload, hs.as.ClientCredentialReply, async (state, payload) => {
+        const client = await newClient(state, payload.csr, payload.queueEncryptionKey);
+        state.clients.push(client);
+        return { reply: { clientCredential: client.clientCredential }, state };
       }),
-      AddClient: method({
-        request: hs.as.SignedRequest, response: hs.as.ClientCredentialReply, keyOf: bySigner,
-        handle: async (state, request) => {
-          const { tbs } = authenticate(state, request.request, 'as/AddClient');
-          const payload = decodePayload(hs.as.AddClientPayload, tbs.payload, 'AddClient');
-          const client = await newClient(state, payload.csr, payload.queueEncryptionKey);
-          state.clients.push(client);
-          return { reply: { clientCredential: client.clientCredential }, state };
-        },
+      DeleteClient: signed('DeleteClient', hs.as.DeleteClientPayload, hs.as.Empty, (state, { clientUuid }) => {
+        const target = clientOf(state, clientUuid);
+        if (state.clients.length === 1) throw preconditionFailed('the last client of a user cannot be deleted; delete the user instead');
+        state.clients = state.clients.filter((client) => client !== target);
+        return { reply: {}, state, records: [deleteMessages(state.userName, target)] };
       }),
-      DeleteClient: method({
-        request: hs.as.SignedRequest, response: hs.as.Empty, keyOf: bySigner,
-        handle: (state, request) => {
-          const { tbs } = authenticate(state, request.request, 'as/DeleteClient');
-          const { clientUuid } = decodePayload(hs.as.DeleteClientPayload, tbs.payload, 'DeleteClient');
-          const target = clientOf(state, clientUuid);
-          if (state.clients.length === 1) throw preconditionFailed('the last client of a user cannot be deleted; delete the user instead');
-          state.clients = state.clients.filter((client) => client !== target);
-          return { reply: {}, state, records: [deleteMessages(state.userName, target)] };
-        },
+      GetClientEntry: signed('GetClientEntry', hs.as.GetClientEntryPayload, hs.as.ClientEntryReply, (state, { clientUuid }) => {
+        const client = clientOf(state, clientUuid);
+        const reply = {
+          clientCredential: client.clientCredential, queueEncryptionKey: client.queueEncryptionKey,
+          activityMs: client.activityMs, nextSequenceNumber: client.nextSequenceNumber,
+        };
+        return { reply, state };
       }),
-      GetClientEntry: method({
-        request: hs.as.SignedRequest, response: hs.as.ClientEntryReply, keyOf: bySigner,
-        handle: (state, request) => {
-          const { tbs } = authenticate(state, request.request, 'as/GetClientEntry');
-          const { clientUuid } = decodePayload(hs.as.GetClientEntryPayload, tbs.payload, 'GetClientEntry');
-          const client = clientOf(state, clientUuid);
-          const reply = {
-            clientCredential: client.clientCredential, queueEncryptionKey: client.queueEncryptionKey,
-            activityMs: client.activityMs, nextSequenceNumber: client.nextSequenceNumber,
-          };
-          return { reply, state };
-        },
-      }),
-      PublishConnectionPackages: method({
-        request: hs.as.SignedRequest, response: hs.as.Empty, keyOf: bySigner,
-        handle: (state, request) => {
-          const { tbs, client } = authenticate(state, request.request, 'as/PublishConnectionPackages');
-          const { keyPackages } = decodePayload(hs.as.PublishConnectionPackagesPayload, tbs.payload, 'PublishConnectionPackages');
-          if (keyPackages.length === 0 || keyPackages.length > settings.maxConnectionPackages) {
-            throw badRequest(`publish from 1 to ${settings.maxConnectionPackages} connection KeyPackages`);
+      PublishConnectionPackages: signed('PublishConnectionPackages', hs.as.PublishConnectionPackagesPayload, hs.as.Empty, (state, { keyPackages }, client) => {
+        if (keyPackages.length === 0 || keyPackages.length > settings.maxConnectionPackages) {
+          throw badRequest(`publish from 1 to ${settings.maxConnectionPackages} connection KeyPackages`);
+        }
+        const now = options.now();
+        for (const keyPackage of keyPackages) {
+          const contents = verifyConnectionKeyPackage(keyPackage, client.verifyingKey, now);
+          const own = client.clientCredential;
+          if (!constantTimeEqual(contents.clientCredential?.tbs ?? new Uint8Array(), own.tbs)
+            || !constantTimeEqual(contents.clientCredential?.signature ?? new Uint8Array(), own.signature)) {
+            throw badRequest('connection KeyPackage must carry the publishing client\'s credential');
           }
-          const now = options.now();
-          for (const keyPackage of keyPackages) {
-            const contents = verifyConnectionKeyPackage(keyPackage, client.verifyingKey, now);
-            const own = client.clientCredential;
-            if (!constantTimeEqual(contents.clientCredential?.tbs ?? new Uint8Array(), own.tbs)
-              || !constantTimeEqual(contents.clientCredential?.signature ?? new Uint8Array(), own.signature)) {
-              throw badRequest('connection KeyPackage must carry the publishing client\'s credential');
-            }
-          }
-          client.connectionKeyPackages = [...client.connectionKeyPackages, ...keyPackages.map(signedOf)]
-            .slice(-settings.maxConnectionPackages);
-          return { reply: {}, state };
-        },
+        }
+        client.connectionKeyPackages = [...client.connectionKeyPackages, ...keyPackages.map(signedOf)]
+          .slice(-settings.maxConnectionPackages);
+        return { reply: {}, state };
       }),
       FetchConnectionPackages: method({
         request: hs.as.FetchConnectionPackagesRequest, response: hs.as.FetchConnectionPackagesReply, keyOf: (request) => request.userName,
@@ -257,23 +247,18 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
           return { reply: { sequenceNumber }, state, records: [insert] };
         },
       }),
-      DequeueDirect: method({
-        request: hs.as.SignedRequest, response: hs.as.DequeueDirectReply, keyOf: bySigner,
-        handle: async (state, request) => {
-          const { tbs, client } = authenticate(state, request.request, 'as/DequeueDirect');
-          const payload = decodePayload(hs.as.DequeueDirectPayload, tbs.payload, 'DequeueDirect');
-          // The client acknowledges everything below `start`; it cannot acknowledge the future.
-          const start = Math.min(Math.max(payload.sequenceNumberStart, client.firstSequenceNumber), client.nextSequenceNumber);
-          const limit = Math.min(payload.maxMessages || settings.maxDequeue, settings.maxDequeue);
-          const rows = await options.orm.em.getConnection().execute<{ seq: number | string; data: Buffer }[]>(
-            'select seq, data from as_direct_message where client_id = ? and seq >= ? order by seq limit ?',
-            [clientIdOf(state.userName, client.clientUuid), start, limit]);
-          const messages = rows.map((row: { seq: number | string; data: Buffer }) => ({ sequenceNumber: Number(row.seq), message: new Uint8Array(row.data) }));
-          const records = start > client.firstSequenceNumber ? [deleteMessages(state.userName, client, start)] : [];
-          client.firstSequenceNumber = start;
-          client.activityMs = options.now();
-          return { reply: { messages, remaining: client.nextSequenceNumber - start - messages.length }, state, records };
-        },
+      DequeueDirect: signed('DequeueDirect', hs.as.DequeueDirectPayload, hs.as.DequeueDirectReply, async (state, payload, client) => {
+        // The client acknowledges everything below `start`; it cannot acknowledge the future.
+        const start = Math.min(Math.max(payload.sequenceNumberStart, client.firstSequenceNumber), client.nextSequenceNumber);
+        const limit = Math.min(payload.maxMessages || settings.maxDequeue, settings.maxDequeue);
+        const rows = await options.orm.em.getConnection().execute<{ seq: number | string; data: Buffer }[]>(
+          'select seq, data from as_direct_message where client_id = ? and seq >= ? order by seq limit ?',
+          [clientIdOf(state.userName, client.clientUuid), start, limit]);
+        const messages = rows.map((row: { seq: number | string; data: Buffer }) => ({ sequenceNumber: Number(row.seq), message: new Uint8Array(row.data) }));
+        const records = start > client.firstSequenceNumber ? [deleteMessages(state.userName, client, start)] : [];
+        client.firstSequenceNumber = start;
+        client.activityMs = options.now();
+        return { reply: { messages, remaining: client.nextSequenceNumber - start - messages.length }, state, records };
       }),
       AuthenticateClient: method({
         access: 'internal',
