@@ -412,12 +412,6 @@ export class PublicTree {
     }
     return false;
   }
-
-  /** True if `key` is an HPKE key of some node other than `except`. */
-  hasEncryptionKey(key: Uint8Array, except?: number): boolean {
-    this.hpkeIndex ??= this.buildIndex((n) => n.encryptionKey);
-    return this.clash(this.hpkeIndex, (n) => n.encryptionKey, except ?? -1, key);
-  }
 }
 
 function addToIndex(index: KeyIndex, key: Uint8Array, at: number): void {
