@@ -22,6 +22,8 @@ type Slot<State> = { loaded: false } | { loaded: true; state: State; version: nu
 
 const UNLOADED = { loaded: false } as const;
 
+const MAX_KEY_LENGTH = 512;
+
 interface Activation {
   ref: Ref<Mail>;
   pending: number;
@@ -59,6 +61,10 @@ export class Supervisor<State> {
   call(key: string, method: string, body: Uint8Array, deadline: number): Promise<Uint8Array> {
     if (!this.accepting) return Promise.reject(unavailable('node is shutting down'));
     if (!Object.hasOwn(this.kind.methods, method)) return Promise.reject(notFound(`${this.kind.name} has no method ${method}`));
+    // Keys name snapshot rows (at most 512 characters); an empty one means a required field is missing.
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      return Promise.reject(badRequest(`${method}: the ${this.kind.name} it addresses must be named by 1 to ${MAX_KEY_LENGTH} characters`));
+    }
     const activation = this.activate(key);
     activation.pending++;
     activation.lastActive = Date.now();

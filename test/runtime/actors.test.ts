@@ -68,6 +68,10 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
       t.is((await counters.get('delta')).total, 5);
       const badInput = await t.throwsAsync(counters.add('delta', 0), { instanceOf: HsError });
       t.is(badInput?.code, ErrorCode.BAD_REQUEST);
+      for (const badKey of ['', 'k'.repeat(513)]) {
+        const refused = await t.throwsAsync(counters.add(badKey, 1), { instanceOf: HsError });
+        t.is(refused?.code, ErrorCode.BAD_REQUEST);
+      }
       t.is((await counters.add('delta', 1)).total, 6);
     } finally {
       await teardown();
