@@ -27,23 +27,35 @@ export class TokenPool implements TokenSource {
     this.now = options.now ?? Date.now;
   }
 
+  /** Whether an issuance is in flight (e.g. a background refill). */
+  get refillPending(): boolean {
+    return this.refilling !== undefined;
+  }
+
+  /** Tokens still usable. */
   get size(): number {
-    return this.tokens.length;
+    const now = this.now();
+    return this.tokens.filter((entry) => entry.retireAtMs > now).length;
   }
 
   /** One unspent token; rejects with the issuer's typed error when none can be had (e.g. RATE_LIMITED). */
   async take(): Promise<Uint8Array> {
-    for (;;) {
-      const now = this.now();
-      this.tokens = this.tokens.filter((entry) => entry.retireAtMs > now);
-      const next = this.tokens.shift();
+    // Concurrent takers share each refill, so one may find the batch already taken: try a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const next = this.nextLive();
       if (next) {
         if (this.tokens.length <= this.lowWater) this.refill().catch(() => undefined); // retried on the next take
-        return next.token;
+        return next;
       }
       await this.refill();
-      if (this.tokens.length === 0) throw unavailable('the issuer granted no tokens');
     }
+    throw unavailable('the issuer granted no usable tokens');
+  }
+
+  private nextLive(): Uint8Array | undefined {
+    const now = this.now();
+    this.tokens = this.tokens.filter((entry) => entry.retireAtMs > now);
+    return this.tokens.shift()?.token;
   }
 
   async authorization(): Promise<string> {

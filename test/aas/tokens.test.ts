@@ -185,3 +185,27 @@ test.serial('key rotation: old tokens stay valid until their key retires, then a
     await orm.close();
   }
 });
+
+test.serial('the token pool refills in the background when low and drops tokens of retired keys', async (t) => {
+  const identity = await server.bare.register(`olivia@${server.environment.domain}`);
+  const { TokenPool } = await import('../../client/token-pool.js');
+  let poolNow = Date.now();
+  const pool = new TokenPool(server.aas, identity, { batch: 5, lowWater: 2, now: () => poolNow });
+  const first = await pool.take();
+  t.is(pool.size, 4);
+  t.false(pool.refillPending);
+  await pool.take();
+  t.false(pool.refillPending);
+  await pool.take();
+  // Down to the low-water mark: a refill is under way without anyone waiting for it.
+  t.is(pool.size, 2);
+  t.true(pool.refillPending);
+  await pool.refill(); // joins the refill in flight
+  t.is(pool.size, 7);
+  t.is((await gated('as/GetClientCredentials', authorizationHeader(first), getCredentials(identity.userName))).status, 200);
+  // Past the retirement of every key these tokens were issued under, the pool discards them and, as
+  // the issuer keeps issuing under keys the pool's clock also sees as retired, gives up.
+  poolNow += 10 * ROTATION_S * 1000;
+  await t.throwsAsync(pool.take(), { instanceOf: HsError, message: /no usable tokens/ });
+  t.is(pool.size, 0);
+});
