@@ -40,6 +40,13 @@ export type ProcessResult =
   | ({ kind: 'commit'; view: PublicGroupView } & CommitOutcome)
   | { kind: 'application'; view: PublicGroupView; epoch: bigint };
 
+export interface PrivateMessageOptions {
+  /** Relay handshake PrivateMessages too (peers such as OpenMLS send commits that way). */
+  allowHandshake?: boolean;
+  /** How many past epochs an application message may be from (default 0). */
+  pastEpochs?: number;
+}
+
 export interface PrivateMessageHeader {
   groupId: Uint8Array;
   epoch: bigint;
@@ -162,17 +169,23 @@ export class PublicGroupView {
     return [...this.state.proposals.values()].map((p) => p.ref);
   }
 
-  private checkHeader(groupId: Uint8Array, epoch: bigint): void {
+  /** Group id must match; the epoch must be the current one or at most `lag` epochs old. */
+  private checkHeader(groupId: Uint8Array, epoch: bigint, lag = 0n): void {
+    const current = this.state.context.epoch;
     ensure(bytesEqual(groupId, this.state.context.groupId), MlsErrorCode.WrongGroupId, 'message for another group');
-    ensure(epoch === this.state.context.epoch, MlsErrorCode.WrongEpoch, `message for epoch ${epoch}, group is at ${this.state.context.epoch}`);
+    ensure(epoch <= current && epoch >= current - lag, MlsErrorCode.WrongEpoch, `message for epoch ${epoch}, group is at ${current}`);
   }
 
-  /** Checks the clear header of a PrivateMessage (group, epoch, content type) without decrypting it. */
-  checkPrivateMessage(message: Uint8Array, options: { allowHandshake?: boolean } = {}): PrivateMessageHeader {
+  /**
+   * Checks the clear header of a PrivateMessage (group, epoch, content type) without decrypting it.
+   * `pastEpochs` admits application messages from that many earlier epochs (members keep old epoch
+   * secrets for messages that crossed a commit in flight); handshakes must be for the current epoch.
+   */
+  checkPrivateMessage(message: Uint8Array, options: PrivateMessageOptions = {}): PrivateMessageHeader {
     const m = codec.decodeMessage(message);
     ensure(m.wireformat === 'mls_private_message', MlsErrorCode.WrongWireFormat, `expected a PrivateMessage, got ${m.wireformat}`);
     const pm = m.privateMessage;
-    this.checkHeader(pm.groupId, pm.epoch);
+    this.checkHeader(pm.groupId, pm.epoch, pm.contentType === 'application' ? BigInt(options.pastEpochs ?? 0) : 0n);
     ensure(
       pm.contentType === 'application' || options.allowHandshake === true,
       MlsErrorCode.WrongContentType,

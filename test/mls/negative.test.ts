@@ -237,6 +237,9 @@ test('PrivateMessage headers: wrong epoch, wrong group, handshake content', asyn
   t.is(g.view.checkPrivateMessage(app).epoch, g.view.epoch);
   await g.apply(await g.prepareCommit('m0'));
   t.is(t.throws<MlsValidationError>(() => g.view.checkPrivateMessage(app))?.code, MlsErrorCode.WrongEpoch);
+  t.is(g.view.checkPrivateMessage(app, { pastEpochs: 1 }).epoch, g.view.epoch - 1n);
+  await g.apply(await g.prepareCommit('m2'));
+  t.is(t.throws<MlsValidationError>(() => g.view.checkPrivateMessage(app, { pastEpochs: 1 }))?.code, MlsErrorCode.WrongEpoch);
   const other = await TestGroup.create(2);
   const foreign = await other.applicationMessage('m1', 'elsewhere');
   t.is(t.throws<MlsValidationError>(() => g.view.checkPrivateMessage(foreign))?.code, MlsErrorCode.WrongGroupId);
