@@ -54,6 +54,12 @@ async function randomStep(g: TestGroup, rand: () => number): Promise<string> {
     await g.applyExternal(await g.prepareExternalJoin(committer));
     return 'external resync';
   }
+  if (roll < 0.95) {
+    const extensionData = new Uint8Array([Math.floor(rand() * 256)]);
+    const gce = { extensions: [{ extensionType: 'application_id' as const, extensionData }] };
+    await g.apply(await g.prepareCommit(committer, { extra: [{ proposalType: 'group_context_extensions', groupContextExtensions: gce }] }));
+    return 'group context extensions';
+  }
   const app = await g.applicationMessage(committer, 'hi');
   g.view.checkPrivateMessage(app);
   return 'application message';
