@@ -12,6 +12,8 @@ import {
   createConnectionKeyPackage, openConnectionPackage, sealConnectionPackage, verifyConnectionKeyPackage, type ConnectionPackageContents,
 } from '../protocol/as/connection.js';
 import type { Encodes } from '../protocol/as/signed.js';
+import { clientIdOf } from '../protocol/as/names.js';
+import { openDirectMessage } from '../protocol/as/direct-queue.js';
 import type { Decoder, HomeserverHttp } from './http.js';
 
 /** Everything a client keeps about itself; the private keys never leave the device. */
@@ -28,6 +30,12 @@ export interface ClientIdentity {
 /** Supplies one `Authorization` header value per gated request. */
 export interface TokenSource {
   authorization(): Promise<string>;
+}
+
+export interface DirectMessages {
+  messages: { sequenceNumber: number; message: Uint8Array }[];
+  /** Messages still queued after these. */
+  remaining: number;
 }
 
 export interface VerifiedConnectionPackage {
@@ -166,9 +174,15 @@ export class AsClient {
     return reply.sequenceNumber;
   }
 
-  /** Messages from `sequenceNumberStart` on; everything below it is acknowledged and deleted. */
-  async dequeueDirect(identity: ClientIdentity, sequenceNumberStart: number, maxMessages = 0): Promise<hs.as.DequeueDirectReply> {
-    return this.signed(identity, 'DequeueDirect', hs.as.DequeueDirectPayload, { sequenceNumberStart, maxMessages }, hs.as.DequeueDirectReply);
+  /** Messages from `sequenceNumberStart` on, decrypted; everything below it is acknowledged and deleted. */
+  async dequeueDirect(identity: ClientIdentity, sequenceNumberStart: number, maxMessages = 0): Promise<DirectMessages> {
+    const reply = await this.signed(identity, 'DequeueDirect', hs.as.DequeueDirectPayload, { sequenceNumberStart, maxMessages }, hs.as.DequeueDirectReply);
+    const clientId = clientIdOf(identity.userName, identity.clientUuid);
+    const messages = await Promise.all(reply.messages.map(async (entry) => ({
+      sequenceNumber: entry.sequenceNumber ?? 0,
+      message: await openDirectMessage(identity.queueKeyPair, clientId, entry.sequenceNumber ?? 0, entry.message ?? new Uint8Array()),
+    })));
+    return { messages, remaining: reply.remaining };
   }
 
   // ---- plumbing ----

@@ -12,6 +12,7 @@ import { verifyCsr } from '../../protocol/as/credentials.js';
 import { claimedSigner, REQUEST_WINDOW_MS, verifyRequest } from '../../protocol/as/client-auth.js';
 import { verifyConnectionKeyPackage } from '../../protocol/as/connection.js';
 import { clientIdOf, requireLocalUser } from '../../protocol/as/names.js';
+import { sealDirectMessage } from '../../protocol/as/direct-queue.js';
 import { decodeTbs, type Decodes } from '../../protocol/as/signed.js';
 import { KEYRING_KEY } from './keyring.js';
 import type { AsSettings } from './settings.js';
@@ -237,13 +238,15 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
       }),
       EnqueueDirect: method({
         request: hs.as.EnqueueDirectRequest, response: hs.as.EnqueueDirectReply, keyOf: (request) => request.userName,
-        handle: (state, request) => {
+        handle: async (state, request) => {
           requireUser(state);
           const client = clientOf(state, request.clientUuid);
           if (request.message.length === 0) throw badRequest('message is empty');
           if (request.message.length > settings.maxMessageBytes) throw new HsError(ErrorCode.PAYLOAD_TOO_LARGE, `a direct message is at most ${settings.maxMessageBytes} bytes`);
           const sequenceNumber = client.nextSequenceNumber++;
-          const insert = { sql: 'insert into as_direct_message (client_id, seq, data) values (?, ?, ?)', params: [clientIdOf(state.userName, client.clientUuid), sequenceNumber, Buffer.from(request.message)] };
+          const clientId = clientIdOf(state.userName, client.clientUuid);
+          const sealed = await sealDirectMessage(client.queueEncryptionKey, clientId, sequenceNumber, request.message);
+          const insert = { sql: 'insert into as_direct_message (client_id, seq, data) values (?, ?, ?)', params: [clientId, sequenceNumber, Buffer.from(sealed)] };
           return { reply: { sequenceNumber }, state, records: [insert] };
         },
       }),

@@ -8,6 +8,8 @@ import { generateHpkeKeyPair, generateSigningKeyPair } from '../../protocol/cryp
 import { createCsr } from '../../protocol/as/credentials.js';
 import { signRequest } from '../../protocol/as/client-auth.js';
 import { createConnectionKeyPackage } from '../../protocol/as/connection.js';
+import { clientIdOf } from '../../protocol/as/names.js';
+import { openDatabase } from '../../cluster/persistence/database.js';
 import { startAuthNode, type AuthNode } from '../aas/helpers.js';
 
 let server: AuthNode;
@@ -103,6 +105,17 @@ test('direct queue: anyone with a token enqueues, the owner dequeues by sequence
   const sent = [];
   for (let i = 0; i < 3; i++) sent.push(await bob.as.enqueueDirect(alice.name, target, new Uint8Array([i, 42])));
   t.deepEqual(sent, [0, 1, 2]);
+  // At rest the messages are sealed to the client's queue key: nothing of the plaintext is stored.
+  const orm = await openDatabase({ kind: 'postgresql', url: server.environment.env.DATABASE_URL! });
+  try {
+    const rows = await orm.em.getConnection().execute<{ data: Buffer }[]>('select data from as_direct_message where client_id = ?', [clientIdOf(alice.name, target)]);
+    t.is(rows.length, 3);
+    for (const row of rows) {
+      t.true(hs.as.DirectQueueCiphertext.decode(row.data).ciphertext.length === 2 + 16);
+    }
+  } finally {
+    await orm.close();
+  }
   const all = await alice.as.dequeueDirect(alice.identity, 0);
   t.deepEqual(all.messages.map((message) => [message.sequenceNumber, Array.from(message.message ?? [])]), [[0, [0, 42]], [1, [1, 42]], [2, [2, 42]]]);
   t.is(all.remaining, 0);

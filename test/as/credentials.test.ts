@@ -10,6 +10,7 @@ import {
 import { REQUEST_WINDOW_MS, signRequest, verifyRequest } from '../../protocol/as/client-auth.js';
 import { createConnectionKeyPackage, openConnectionPackage, sealConnectionPackage, verifyConnectionKeyPackage } from '../../protocol/as/connection.js';
 import { parseUserName } from '../../protocol/as/names.js';
+import { openDirectMessage, sealDirectMessage } from '../../protocol/as/direct-queue.js';
 
 const HOUR = 3_600_000;
 /** Decoded bytes are Buffers; compare contents. */
@@ -146,4 +147,13 @@ test('connection packages: sealed to one init key, signed by the sender, chain v
   const mallory = client(foreign, 'mallory@b.example');
   const foreignPackage = await sealConnectionPackage(contents, { credential: mallory.credential, privateKey: mallory.keys.privateKey }, init.publicKey);
   await t.throwsAsync(openConnectionPackage(foreignPackage, init, server.trusted, T0), { message: /unknown AS intermediate/ });
+});
+
+test('direct queue messages open only with the queue key, for their client and position', async (t) => {
+  const queue = generateHpkeKeyPair();
+  const sealed = await sealDirectMessage(queue.publicKey, 'c.alice@a.example', 7, new Uint8Array([1, 2, 3]));
+  t.deepEqual([...await openDirectMessage(queue, 'c.alice@a.example', 7, sealed)], [1, 2, 3]);
+  await t.throwsAsync(openDirectMessage(queue, 'c.alice@a.example', 8, sealed), { message: /does not open/ });
+  await t.throwsAsync(openDirectMessage(queue, 'd.alice@a.example', 7, sealed), { message: /does not open/ });
+  await t.throwsAsync(openDirectMessage(generateHpkeKeyPair(), 'c.alice@a.example', 7, sealed), { message: /does not open/ });
 });
