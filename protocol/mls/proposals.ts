@@ -38,7 +38,14 @@ export async function validateProposal(
     case 'remove':
       ensure(state.tree.leaf(proposal.remove.removed) !== undefined, MlsErrorCode.InvalidProposal, `leaf ${proposal.remove.removed} is blank`);
       return;
-    case 'psk':
+    case 'psk': {
+      // RFC 9420 §8.4: a nonce of KDF.Nh bytes; resumption PSKs in ordinary commits are for the application.
+      const id = proposal.psk.preSharedKeyId;
+      ensure(id.pskNonce.length === state.hash(new Uint8Array(0)).length, MlsErrorCode.InvalidProposal, 'psk_nonce must be KDF.Nh bytes');
+      ensure(id.psktype === 'external' || id.usage === 'application', MlsErrorCode.InvalidProposal, 'resumption PSK with usage other than application');
+      ensure(sender.senderType !== 'new_member_proposal', MlsErrorCode.InvalidProposal, 'new members may only propose Add');
+      return;
+    }
     case 'reinit':
     case 'group_context_extensions':
       ensure(sender.senderType !== 'new_member_proposal', MlsErrorCode.InvalidProposal, 'new members may only propose Add');

@@ -11,6 +11,7 @@ import { defaultCapabilities } from 'ts-mls/defaultCapabilities.js';
 import { defaultLifetime } from 'ts-mls/lifetime.js';
 import { createProposal } from 'ts-mls/createMessage.js';
 import type { PublicMessage } from 'ts-mls/publicMessage.js';
+import type { PreSharedKeyID } from 'ts-mls/presharedkey.js';
 import { MlsErrorCode, MlsValidationError, PublicGroupView, type ProcessOptions } from '../../protocol/mls/index.js';
 import { TestGroup, newIdentity, wire, type PreparedCommit } from './helpers/clients.js';
 
@@ -203,6 +204,13 @@ test('unknown proposal reference and invalid proposal lists', async (t) => {
     commit.path = undefined;
   });
   await refused(t, g.view, gceWithoutPath, MlsErrorCode.MissingUpdatePath);
+  const withPsk = (preSharedKeyId: PreSharedKeyID) =>
+    tamper(g, c.commit, key, (content) => {
+      asCommit(content).commit.proposals = [{ proposalOrRefType: 'proposal', proposal: { proposalType: 'psk', psk: { preSharedKeyId } } }];
+    });
+  await refused(t, g.view, await withPsk({ psktype: 'external', pskId: new Uint8Array([1]), pskNonce: new Uint8Array(5) }), MlsErrorCode.InvalidProposal);
+  const reinitUsage = { psktype: 'resumption' as const, usage: 'reinit' as const, pskGroupId: g.view.groupId, pskEpoch: 0n, pskNonce: new Uint8Array(32) };
+  await refused(t, g.view, await withPsk(reinitUsage), MlsErrorCode.InvalidProposal);
   const updateByValue = await tamper(g, c.commit, key, async (content) => {
     asCommit(content).commit.proposals = [{ proposalOrRefType: 'proposal', proposal: await g.updateProposal('m3', false) }];
   });
