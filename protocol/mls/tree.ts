@@ -2,32 +2,15 @@
 // so only those nodes lose their cached hash and the root hash costs O(k log n) instead of O(n).
 //
 // Trees are copy-on-write: `clone()` copies two pointer arrays, mutations happen on the clone, and a
-// refused commit simply drops it. The key index is shared along a lineage and append-only; every hit is
-// re-checked against the node actually in the tree, so stale entries (from refused commits or older
-// epochs) are harmless.
+// refused commit simply drops it. Key indexes and credential counters ride along with the clones.
 import { MlsErrorCode, MlsValidationError, ensure } from './errors.js';
 import type { HashFn } from './hash.js';
 import { NODE_TYPE_LEAF, NODE_TYPE_PARENT, TreeNode, readParentData, type ParentData } from './node.js';
-import { Reader, Writer, bytesEqual, toHex } from './tls.js';
+import { Reader, Writer, bytesEqual } from './tls.js';
+import { KeyIndex, encryptionKeyOf, signatureKeyOf } from './keyindex.js';
+import { copyCounts, countLeaf, emptyCounts, type CredentialCounts } from './credentials.js';
 import { codec } from './tsmls.js';
 import * as tm from './treemath.js';
-
-type KeyIndex = Map<string, number[]>;
-
-/** How many leaves use, and how many support, each credential type (RFC 9420 §7.3 mutual support). */
-export interface CredentialCounts {
-  leaves: number;
-  inUse: Map<string, number>;
-  supported: Map<string, number>;
-}
-
-function countLeaf(c: CredentialCounts, n: TreeNode, delta: 1 | -1): void {
-  const leaf = n.leaf;
-  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + delta);
-  c.leaves += delta;
-  bump(c.inUse, leaf.credential.credentialType);
-  for (const t of new Set<string>(leaf.capabilities.credentials)) bump(c.supported, t);
-}
 
 export class PublicTree {
   private hpkeIndex: KeyIndex | undefined;
@@ -109,8 +92,7 @@ export class PublicTree {
     const t = new PublicTree(this.hash, this.nodes.slice(), this.hashes.slice());
     t.hpkeIndex = this.hpkeIndex;
     t.signatureIndex = this.signatureIndex;
-    const c = this.credentials;
-    if (c !== undefined) t.credentials = { leaves: c.leaves, inUse: new Map(c.inUse), supported: new Map(c.supported) };
+    if (this.credentials !== undefined) t.credentials = copyCounts(this.credentials);
     return t;
   }
 
@@ -151,7 +133,7 @@ export class PublicTree {
 
   credentialCounts(): CredentialCounts {
     if (this.credentials === undefined) {
-      const c: CredentialCounts = { leaves: 0, inUse: new Map(), supported: new Map() };
+      const c = emptyCounts();
       for (const [, n] of this.leaves()) countLeaf(c, n, 1);
       this.credentials = c;
     }
@@ -368,13 +350,8 @@ export class PublicTree {
 
   // ---- key uniqueness ----
 
-  private buildIndex(pick: (n: TreeNode) => Uint8Array | undefined): KeyIndex {
-    const index: KeyIndex = new Map();
-    this.nodes.forEach((n, i) => {
-      const k = n === undefined ? undefined : pick(n);
-      if (k !== undefined) addToIndex(index, k, i);
-    });
-    return index;
+  private index(current: KeyIndex | undefined, keyOf: typeof encryptionKeyOf): KeyIndex {
+    return current === undefined || current.size > 4 * this.nodes.length + 64 ? KeyIndex.build(keyOf, this.nodes) : current;
   }
 
   /**
@@ -382,41 +359,17 @@ export class PublicTree {
    * Checks only the nodes in `nodes` (by default the ones changed since the clone).
    */
   checkKeyUniqueness(nodes: Iterable<number> = this.changed): void {
-    const hpkeKey = (n: TreeNode) => n.encryptionKey;
-    const sigKey = (n: TreeNode) => (n.kind === 'leaf' ? n.signatureKey : undefined);
-    if (this.hpkeIndex === undefined || this.hpkeIndex.size > 4 * this.nodes.length + 64) this.hpkeIndex = this.buildIndex(hpkeKey);
-    if (this.signatureIndex === undefined || this.signatureIndex.size > 4 * this.nodes.length + 64)
-      this.signatureIndex = this.buildIndex(sigKey);
+    const hpke = (this.hpkeIndex = this.index(this.hpkeIndex, encryptionKeyOf));
+    const sig = (this.signatureIndex = this.index(this.signatureIndex, signatureKeyOf));
     const list = [...nodes].filter((i) => this.nodes[i] !== undefined);
     for (const i of list) {
-      addToIndex(this.hpkeIndex, hpkeKey(this.nodes[i]!), i);
-      const s = sigKey(this.nodes[i]!);
-      if (s !== undefined) addToIndex(this.signatureIndex, s, i);
+      hpke.add(this.nodes[i]!, i);
+      sig.add(this.nodes[i]!, i);
     }
     for (const i of list) {
       const n = this.nodes[i]!;
-      if (this.clash(this.hpkeIndex, hpkeKey, i, n.encryptionKey))
-        throw new MlsValidationError(MlsErrorCode.DuplicateKey, `encryption key of node ${i} already in the tree`);
-      const s = sigKey(n);
-      if (s !== undefined && this.clash(this.signatureIndex, sigKey, i, s))
-        throw new MlsValidationError(MlsErrorCode.DuplicateKey, `signature key of leaf ${i / 2} already in the tree`);
+      if (hpke.clashes(this.nodes, n, i)) throw new MlsValidationError(MlsErrorCode.DuplicateKey, `encryption key of node ${i} already in the tree`);
+      if (sig.clashes(this.nodes, n, i)) throw new MlsValidationError(MlsErrorCode.DuplicateKey, `signature key of leaf ${i / 2} already in the tree`);
     }
   }
-
-  private clash(index: KeyIndex, pick: (n: TreeNode) => Uint8Array | undefined, at: number, key: Uint8Array): boolean {
-    for (const j of index.get(toHex(key)) ?? []) {
-      if (j === at) continue;
-      const other = this.nodes[j];
-      const k = other === undefined ? undefined : pick(other);
-      if (k !== undefined && bytesEqual(k, key)) return true;
-    }
-    return false;
-  }
-}
-
-function addToIndex(index: KeyIndex, key: Uint8Array, at: number): void {
-  const k = toHex(key);
-  const list = index.get(k);
-  if (list === undefined) index.set(k, [at]);
-  else if (!list.includes(at)) list.push(at);
 }
