@@ -4,9 +4,9 @@
 import test, { type ExecutionContext } from 'ava';
 import { decodeMlsMessage, encodeMlsMessage } from 'ts-mls/message.js';
 import { signFramedContentTBS, toTbs, type FramedContent } from 'ts-mls/framedContent.js';
-import { encodeLeafNodeTBS } from 'ts-mls/leafNode.js';
+import { encodeLeafNodeTBS, signLeafNodeKeyPackage } from 'ts-mls/leafNode.js';
 import { signWithLabel } from 'ts-mls/crypto/signature.js';
-import { generateKeyPackageWithKey } from 'ts-mls/keyPackage.js';
+import { generateKeyPackageWithKey, signKeyPackage } from 'ts-mls/keyPackage.js';
 import { defaultCapabilities } from 'ts-mls/defaultCapabilities.js';
 import { defaultLifetime } from 'ts-mls/lifetime.js';
 import { createProposal } from 'ts-mls/createMessage.js';
@@ -141,7 +141,7 @@ test('tampered update path: public key, parent hash, node count and ciphertext c
   await stillWorks(t, g, c);
 });
 
-test('duplicate keys: a path reusing a member key, an Add of an existing member', async (t) => {
+test('duplicate keys: a path reusing a member key, an Add of an existing member, an Add copying an encryption key', async (t) => {
   const { g, c, key } = await setup();
   const other = g.state('m3').ratchetTree[2 * g.leafOf('m3')];
   if (other?.nodeType !== 'leaf') throw new Error('no leaf');
@@ -175,6 +175,19 @@ test('duplicate keys: a path reusing a member key, an Add of an existing member'
     asCommit(content).commit.proposals = [{ proposalOrRefType: 'reference', reference: r.proposalRef }];
   });
   await refused(t, r.view, withRef, MlsErrorCode.DuplicateKey);
+  // A new member whose encryption key copies a member's (ts-mls 1.6.4 misses this one).
+  const fresh = await newIdentity('copycat');
+  const { signature: _l, ...leafTbs } = fresh.publicPackage.leafNode;
+  const leafNode = await signLeafNodeKeyPackage({ ...leafTbs, hpkePublicKey: other.leaf.hpkePublicKey }, fresh.privatePackage.signaturePrivateKey, g.cs.signature);
+  const { signature: _k, ...kpTbs } = fresh.publicPackage;
+  const copycat = await signKeyPackage({ ...kpTbs, leafNode }, fresh.privatePackage.signaturePrivateKey, g.cs.signature);
+  const copy = await createProposal(g.state('m1'), true, { proposalType: 'add', add: { keyPackage: copycat } }, g.cs);
+  const stored = await g.view.process(wire(copy.message));
+  if (stored.kind !== 'proposal') return t.fail('not stored');
+  const addCopy = await tamper(g, c.commit, key, (content) => {
+    asCommit(content).commit.proposals = [{ proposalOrRefType: 'reference', reference: stored.proposalRef }];
+  });
+  await refused(t, stored.view, addCopy, MlsErrorCode.DuplicateKey);
   await stillWorks(t, g, c);
 });
 
