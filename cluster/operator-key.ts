@@ -46,8 +46,16 @@ export class OperatorKey {
     }
   }
 
+  // Derived once per purpose: some purposes seal on every write of a busy actor (QS queue ratchets).
+  readonly #subkeys = new Map<string, Uint8Array>();
+
   private subkey(purpose: string): Uint8Array {
-    return deriveKey(this.#key, new Uint8Array(), `mls-homeserver/operator-key/${purpose}`);
+    let key = this.#subkeys.get(purpose);
+    if (!key) {
+      key = deriveKey(this.#key, new Uint8Array(), `mls-homeserver/operator-key/${purpose}`);
+      this.#subkeys.set(purpose, key);
+    }
+    return key;
   }
 }
 
