@@ -9,7 +9,7 @@ import { idFromKey, idKey, requireId, requireKey } from '../../protocol/qs/ids.j
 import { checkKeyPackageTuple } from '../../protocol/qs/key-package.js';
 import { applyKeyUpdate, newRatchetKey, sealMessage, sealRatchetSecret } from '../../protocol/qs/ratchet.js';
 import { openOwnerConfig, QueueConfigError } from '../../protocol/qs/queue-config.js';
-import { methodsOf, type ActorKind, type SqlStatement } from '../runtime/actor-kind.js';
+import { methodsOf, type ActorKind, type RecordWrite } from '../runtime/actor-kind.js';
 import { authenticate, senderKey } from './auth.js';
 import type { QsContext } from './context.js';
 import { deleteKeyPackage, deleteKeyPackagesBefore, deleteMessagesBefore, deleteQueueRows, insertKeyPackage, insertMessages, nextKeyPackage, readMessages, type MessageRow } from './tables.js';
@@ -216,7 +216,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           const tuples = params.keyPackageTuples;
           if (tuples.length === 0 || tuples.length > ctx.settings.maxKeyPackages) throw badRequest(`publish 1 to ${ctx.settings.maxKeyPackages} KeyPackages`);
           const floor = state.kpNext;
-          const records: SqlStatement[] = [deleteKeyPackagesBefore(actor.key, floor)];
+          const records: RecordWrite[] = [deleteKeyPackagesBefore(actor.key, floor)];
           let lastResort = 0;
           for (const [index, tuple] of tuples.entries()) {
             const position = floor + index;
@@ -260,7 +260,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           const limit = Math.min(params.maxMessageNumber, ctx.settings.maxDequeue, state.nextSeq - from);
           const rows = await readMessages(ctx.orm, actor.key, from, limit);
           const messages = rows.map((row) => ({ ...q.QueueMessage.decode(row.data), sequenceNumber: row.seq }));
-          const records: SqlStatement[] = start > state.firstSeq ? [deleteMessagesBefore(actor.key, start)] : [];
+          const records: RecordWrite[] = start > state.firstSeq ? [deleteMessagesBefore(actor.key, start)] : [];
           state.firstSeq = from;
           state.lastActivityMs = Date.now();
           return { state, records, reply: { messages, remaining: state.nextSeq - from - messages.length } };

@@ -1,7 +1,7 @@
 // The SQL of the QS's own tables: statements for Outcome.records (written with the actor's snapshot)
 // and the reads the actors make through the ORM. `?` placeholders work on PostgreSQL and SQLite.
 import type { MikroORM } from '@mikro-orm/core';
-import type { SqlStatement } from '../runtime/actor-kind.js';
+import type { RowInsert, SqlStatement } from '../runtime/actor-kind.js';
 
 const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
@@ -10,17 +10,9 @@ export interface MessageRow {
   data: Uint8Array;
 }
 
-/** Multi-row inserts (one statement per 500 rows): a busy queue stores a whole batch in a round trip. */
-export function insertMessages(queue: string, rows: readonly MessageRow[]): SqlStatement[] {
-  const statements: SqlStatement[] = [];
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500);
-    statements.push({
-      sql: `insert into qs_message (queue, seq, data) values ${chunk.map(() => '(?, ?, ?)').join(', ')}`,
-      params: chunk.flatMap((row) => [queue, row.seq, bytes(row.data)]),
-    });
-  }
-  return statements;
+/** Row inserts, which the snapshot store merges with other queues' into multi-row statements. */
+export function insertMessages(queue: string, rows: readonly MessageRow[]): RowInsert[] {
+  return rows.map((row) => ({ insertInto: 'qs_message', values: { queue, seq: row.seq, data: bytes(row.data) } }));
 }
 
 export const deleteMessagesBefore = (queue: string, seq: number): SqlStatement =>

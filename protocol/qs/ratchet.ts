@@ -4,6 +4,7 @@
 // old key is erased (forward secrecy). A key update mixes fresh randomness into a rotation key derived
 // from the current one; the randomness travels HPKE-sealed to the queue encryption key (post-compromise
 // security). The first ratchet key travels the same way. The client follows the same steps.
+import { createHmac } from 'node:crypto';
 import { hs } from '../../schemas/index.js';
 import { aeadOpen, aeadSeal, AEAD_NONCE_BYTES, deriveKey, hpkeOpen, hpkeSeal, randomBytes, type HpkeKeyPair } from '../crypto/index.js';
 
@@ -27,10 +28,19 @@ export function messageAad(queueId: Uint8Array, sequenceNumber: number, kind: hs
   return aad;
 }
 
+const MESSAGE_INFO = Buffer.from(`${LABEL}message\x01`, 'latin1');
+const NEXT_INFO = Buffer.from(`${LABEL}next\x01`, 'latin1');
+
+/** HKDF-Expand (RFC 5869) of one 32-byte block: the ratchet key is already a uniformly random key, so
+ *  it serves as the PRK without an extract step. Native HMAC: this runs for every queued message. */
+function expand(key: Uint8Array, infoWithCounter: Buffer): Uint8Array {
+  return new Uint8Array(createHmac('sha256', key).update(infoWithCounter).digest());
+}
+
 /** One step: the message key and the next ratchet key. The caller's key is erased. */
 function step(ratchetKey: Uint8Array): { messageKey: Uint8Array; nextKey: Uint8Array } {
-  const messageKey = deriveKey(ratchetKey, NO_SALT, `${LABEL}message`);
-  const nextKey = deriveKey(ratchetKey, NO_SALT, `${LABEL}next`);
+  const messageKey = expand(ratchetKey, MESSAGE_INFO);
+  const nextKey = expand(ratchetKey, NEXT_INFO);
   ratchetKey.fill(0);
   return { messageKey, nextKey };
 }

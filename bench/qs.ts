@@ -1,0 +1,126 @@
+// Queuing Service figures on NATS + PostgreSQL:
+// - enqueue_per_s: persisted, acknowledged enqueues per second into 1,000 queues, as the DS sends
+//   them (local enqueue over the bus), 200 fan-out requests in flight, each to a group of
+//   BENCH_QS_FANOUT queues (default 10); every queue message counts once.
+// - dequeue_per_s: messages dequeued per second through the gateway with the SDK, in batches of up to
+//   500, decrypted through the ratchet by the client.
+// - pg_insert_per_s: raw multi-row inserts of rows of the same size into the same table, in
+//   transactions of 2,000 rows, measured in the same run (the ceiling the enqueue path is held to).
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { generateHpkeKeyPair, generateSigningKeyPair, randomBytes } from '../protocol/crypto/index.js';
+import { sealQueueConfig } from '../protocol/qs/queue-config.js';
+import { localEnqueue } from '../actors/qs/fanout.js';
+import { qsModule } from '../actors/qs/module.js';
+import { HomeserverHttp } from '../client/http.js';
+import { QsClient } from '../client/qs.js';
+import { QueueReceiver } from '../client/qs-queue.js';
+import type { hs } from '../schemas/index.js';
+import { openDatabase } from '../cluster/persistence/database.js';
+import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
+
+const QUEUES = 1000;
+const IN_FLIGHT = 200;
+const FANOUT = Number(process.env.BENCH_QS_FANOUT ?? 10);
+const MESSAGES = Number(process.env.BENCH_QS_MESSAGES ?? 100_000);
+const PAYLOAD_BYTES = 256;
+
+/** Runs `total` calls with `inFlight` at a time; returns the elapsed seconds. */
+async function timed(total: number, inFlight: number, call: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < total) await call(next++);
+  }));
+  return (performance.now() - started) / 1000;
+}
+
+export default async function qsBench(): Promise<Record<string, unknown>> {
+  const environment = await createTestEnvironment('nats-postgres', {
+    HS_OPERATOR_KEY: nodeRandomBytes(32).toString('base64'), REQUEST_TIMEOUT_MS: '60000',
+  });
+  const { node, url } = await startTestNode(environment, [qsModule]);
+  try {
+    const qs = new QsClient(new HomeserverHttp(url));
+    const { queueConfigEncryptionKey } = await qs.getPublicKeys();
+    const queues: { receiver: QueueReceiver; config: hs.qs.IClientQueueConfig }[] = [];
+    await timed(QUEUES, 50, async () => {
+      const signing = generateSigningKeyPair();
+      const queueKeys = generateHpkeKeyPair();
+      const created = await qs.createUserRecord({
+        userRecordAuthKey: generateSigningKeyPair().publicKey, friendshipToken: randomBytes(32),
+        clientRecordAuthKey: signing.publicKey, queueEncryptionKey: queueKeys.publicKey,
+      });
+      const owner = { pcid: created.pcid, signingKey: signing.privateKey };
+      const config = await sealQueueConfig({ domain: environment.domain, qsPublicKey: queueConfigEncryptionKey, pcid: created.pcid, owner: queueKeys });
+      queues.push({ receiver: new QueueReceiver(qs, owner, queueKeys), config });
+    });
+    if (process.env.BENCH_VERBOSE) console.error('setup', performance.now());
+    const payload = randomBytes(PAYLOAD_BYTES);
+    const groupId = randomBytes(16);
+    const group = (i: number) => Array.from({ length: FANOUT }, (_, j) => queues[(i * FANOUT + j) % QUEUES]!.config);
+    const send = async (i: number) => {
+      const reply = await localEnqueue(node.actors, { clientQueueConfigs: group(i), groupId, payload });
+      if (reply.rejected.length + reply.queueDeleted.length > 0) throw new Error('bench enqueue was refused');
+    };
+    // Warm-up (not timed): every config opened once, every queue actor active.
+    await timed(Math.ceil(QUEUES / FANOUT), 10, send);
+    if (process.env.BENCH_VERBOSE) console.error('warm', performance.now());
+
+    const requests = Math.ceil(MESSAGES / FANOUT);
+    const session = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : undefined;
+    if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
+    const enqueueSeconds = await timed(requests, IN_FLIGHT, send);
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      (await import('node:fs')).writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile));
+    }
+    const enqueued = requests * FANOUT;
+
+    if (process.env.BENCH_VERBOSE) {
+      const orm = await openDatabase({ kind: 'postgresql', url: environment.env.DATABASE_URL! });
+      console.error('rows', await orm.em.getConnection().execute('select count(*) from qs_message'));
+      await orm.close();
+    }
+    let dequeued = 0;
+    const dequeueSeconds = await timed(QUEUES, 50, async (i) => {
+      const got = (await queues[i]!.receiver.receiveAll(500)).length;
+      if (process.env.BENCH_VERBOSE && i < 5) console.error('queue', i, got);
+      dequeued += got;
+    });
+
+    if (process.env.BENCH_VERBOSE) console.error('dequeue', dequeued, dequeueSeconds, 'enqueue', enqueued, enqueueSeconds);
+    const pgInsertPerS = await rawInserts(environment.env.DATABASE_URL!, payload.length);
+    return {
+      enqueue_per_s: Math.round(enqueued / enqueueSeconds),
+      dequeue_per_s: Math.round(dequeued / dequeueSeconds),
+      pg_insert_per_s: pgInsertPerS,
+      fanout: FANOUT,
+      in_flight: IN_FLIGHT,
+      queues: QUEUES,
+      messages: enqueued,
+    };
+  } finally {
+    await node.stop();
+    await environment.cleanup();
+  }
+}
+
+/** Multi-row inserts of queue-message-sized rows, 400 per statement, 2,000 per transaction. */
+async function rawInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
+  const orm = await openDatabase({ kind: 'postgresql', url: databaseUrl });
+  const rows = 50_000;
+  const data = Buffer.from(randomBytes(payloadBytes + 16));
+  const started = performance.now();
+  for (let done = 0; done < rows; done += 2000) {
+    await orm.em.fork().transactional(async (em) => {
+      for (let i = 0; i < 2000; i += 400) {
+        const params = Array.from({ length: 400 }, (_, j) => ['bench-raw-insert-queue', done + i + j, data]).flat();
+        await em.getConnection().execute(`insert into qs_message (queue, seq, data) values ${Array(400).fill('(?, ?, ?)').join(', ')}`,
+          params, 'run', em.getTransactionContext());
+      }
+    });
+  }
+  const perSecond = Math.round(rows / ((performance.now() - started) / 1000));
+  await orm.close();
+  return perSecond;
+}
