@@ -4,6 +4,7 @@
 // commit the view's epoch, tree hash and confirmed transcript hash must equal the client's.
 import { decodeMlsMessage, type MLSMessage } from 'ts-mls/message.js';
 import { encodeGroupInfo } from 'ts-mls/groupInfo.js';
+import { encodeGroupContext } from 'ts-mls/groupContext.js';
 import { decryptGroupInfo, decryptGroupSecrets } from 'ts-mls/welcome.js';
 import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { accumulatePskSecret } from 'ts-mls/pskIndex.js';
@@ -34,6 +35,8 @@ export interface ReplayReport {
   accepted: number;
   /** Epochs whose state matched the ts-mls reference client (0 when the client could not follow). */
   compared: number;
+  /** Whether the reference client joined and its initial context equals the view's. */
+  joinCompared: boolean;
   failures: string[];
 }
 
@@ -60,7 +63,7 @@ export async function replayPassiveCase(v: PassiveVector, withReference = true):
   const groupInfo = must(await decryptGroupInfo(welcome, secrets.joinerSecret, pskSecret, cs), 'open group info');
   const treeBytes = v.ratchet_tree === null ? undefined : hex(v.ratchet_tree);
 
-  const report: ReplayReport = { epochs: v.epochs.length, accepted: 0, compared: 0, failures: [] };
+  const report: ReplayReport = { epochs: v.epochs.length, accepted: 0, compared: 0, joinCompared: false, failures: [] };
   let view: PublicGroupView;
   try {
     view = await PublicGroupView.fromGroupInfo(encodeGroupInfo(groupInfo), treeBytes);
@@ -84,6 +87,11 @@ export async function replayPassiveCase(v: PassiveVector, withReference = true):
     } catch {
       client = undefined; // ts-mls 1.6.4 refuses some valid trees (see DESIGN.md); the view is still checked.
     }
+
+  if (client !== undefined) {
+    if (!eq(encodeGroupContext(client.groupContext), view.groupContextBytes)) report.failures.push('welcome: group context differs from the client');
+    else report.joinCompared = true;
+  }
 
   const follow = async (bytes: Uint8Array) => {
     if (client === undefined) return;
