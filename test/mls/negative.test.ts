@@ -12,6 +12,7 @@ import { defaultLifetime } from 'ts-mls/lifetime.js';
 import { createProposal } from 'ts-mls/createMessage.js';
 import type { PublicMessage } from 'ts-mls/publicMessage.js';
 import type { PreSharedKeyID } from 'ts-mls/presharedkey.js';
+import type { Proposal } from 'ts-mls/proposal.js';
 import { MlsErrorCode, MlsValidationError, PublicGroupView, type ProcessOptions } from '../../protocol/mls/index.js';
 import { TestGroup, newIdentity, wire, type PreparedCommit } from './helpers/clients.js';
 
@@ -57,6 +58,17 @@ const asCommit = (c: FramedContent): CommitContent => {
   if (c.contentType !== 'commit') throw new Error('not a commit');
   return c;
 };
+
+/** `proposer` sends `proposal` to the view; `c` is re-signed to commit only a reference to it. */
+async function commitReferencing(g: TestGroup, c: PreparedCommit, key: Uint8Array, proposer: string, proposal: Proposal) {
+  const sent = await createProposal(g.state(proposer), true, proposal, g.cs);
+  const stored = await g.view.process(wire(sent.message));
+  if (stored.kind !== 'proposal') throw new Error('proposal not stored');
+  const commit = await tamper(g, c.commit, key, (content) => {
+    asCommit(content).commit.proposals = [{ proposalOrRefType: 'reference', reference: stored.proposalRef }];
+  });
+  return { view: stored.view, commit };
+}
 
 async function setup(size = 5): Promise<{ g: TestGroup; c: PreparedCommit; key: Uint8Array }> {
   const g = await TestGroup.create(size);
@@ -166,28 +178,17 @@ test('duplicate keys: a path reusing a member key, an Add of an existing member,
     { signKey: g.state('m3').signaturePrivateKey, publicKey: other.leaf.signaturePublicKey },
     g.cs,
   );
-  const proposal = await createProposal(g.state('m1'), true, { proposalType: 'add', add: { keyPackage: clone.publicPackage } }, g.cs);
-  const r = await g.view.process(wire(proposal.message));
-  t.is(r.kind, 'proposal');
-  // Committing it: ts-mls refuses to build such a commit, so commit the reference by hand.
-  const withRef = await tamper(g, c.commit, key, (content) => {
-    if (r.kind !== 'proposal') return;
-    asCommit(content).commit.proposals = [{ proposalOrRefType: 'reference', reference: r.proposalRef }];
-  });
-  await refused(t, r.view, withRef, MlsErrorCode.DuplicateKey);
+  // ts-mls refuses to build such commits, so the references are committed by hand.
+  const cloned = await commitReferencing(g, c, key, 'm1', { proposalType: 'add', add: { keyPackage: clone.publicPackage } });
+  await refused(t, cloned.view, cloned.commit, MlsErrorCode.DuplicateKey);
   // A new member whose encryption key copies a member's (ts-mls 1.6.4 misses this one).
   const fresh = await newIdentity('copycat');
   const { signature: _l, ...leafTbs } = fresh.publicPackage.leafNode;
   const leafNode = await signLeafNodeKeyPackage({ ...leafTbs, hpkePublicKey: other.leaf.hpkePublicKey }, fresh.privatePackage.signaturePrivateKey, g.cs.signature);
   const { signature: _k, ...kpTbs } = fresh.publicPackage;
   const copycat = await signKeyPackage({ ...kpTbs, leafNode }, fresh.privatePackage.signaturePrivateKey, g.cs.signature);
-  const copy = await createProposal(g.state('m1'), true, { proposalType: 'add', add: { keyPackage: copycat } }, g.cs);
-  const stored = await g.view.process(wire(copy.message));
-  if (stored.kind !== 'proposal') return t.fail('not stored');
-  const addCopy = await tamper(g, c.commit, key, (content) => {
-    asCommit(content).commit.proposals = [{ proposalOrRefType: 'reference', reference: stored.proposalRef }];
-  });
-  await refused(t, stored.view, addCopy, MlsErrorCode.DuplicateKey);
+  const copied = await commitReferencing(g, c, key, 'm1', { proposalType: 'add', add: { keyPackage: copycat } });
+  await refused(t, copied.view, copied.commit, MlsErrorCode.DuplicateKey);
   await stillWorks(t, g, c);
 });
 
@@ -229,13 +230,8 @@ test('unknown proposal reference and invalid proposal lists', async (t) => {
   });
   await refused(t, g.view, updateByValue, MlsErrorCode.InvalidProposal);
   // The committer's own Update, even by reference, is refused (its path is its update).
-  const own = await createProposal(g.state('m2'), true, await g.updateProposal('m2', false), g.cs);
-  const stored = await g.view.process(wire(own.message));
-  if (stored.kind !== 'proposal') return t.fail('not stored');
-  const ownUpdate = await tamper(g, c.commit, key, (content) => {
-    asCommit(content).commit.proposals = [{ proposalOrRefType: 'reference', reference: stored.proposalRef }];
-  });
-  await refused(t, stored.view, ownUpdate, MlsErrorCode.InvalidProposal);
+  const own = await commitReferencing(g, c, key, 'm2', await g.updateProposal('m2', false));
+  await refused(t, own.view, own.commit, MlsErrorCode.InvalidProposal);
   await stillWorks(t, g, c);
 });
 
