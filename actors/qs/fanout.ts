@@ -8,7 +8,7 @@ import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
 import { methodsOf, type ActorKind } from '../runtime/actor-kind.js';
 import { EnqueueCoalescer } from './coalescer.js';
-import { listenSubject, QS_MODULE, type QsContext } from './context.js';
+import { listenSubject, QS_MODULE, statelessKind, type QsContext, type Stateless } from './context.js';
 import type { ActorClient } from '../../transport/envelope.js';
 
 const q = hs.qs;
@@ -45,8 +45,8 @@ class ConfigCache {
   }
 }
 
-export function fanOutKind(ctx: QsContext): ActorKind<Record<string, never>> {
-  const method = methodsOf<Record<string, never>>();
+export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
+  const method = methodsOf<Stateless>();
   const cache = new ConfigCache(ctx.settings.configCacheSize);
   const coalescer = new EnqueueCoalescer(ctx);
 
@@ -87,28 +87,22 @@ export function fanOutKind(ctx: QsContext): ActorKind<Record<string, never>> {
     }
   };
 
-  return {
-    name: 'qs-fan-out',
-    initialState: () => ({}),
-    encodeState: () => new Uint8Array(),
-    decodeState: () => ({}),
-    methods: {
-      LocalEnqueue: method({
-        access: 'internal', request: q.LocalEnqueueRequest, response: q.LocalEnqueueReply, keyOf: fanOutKey,
-        handle: async (_state, request) => {
-          if (request.clientQueueConfigs.length === 0) throw badRequest('no client queue configs');
-          if (request.payload.length === 0 || request.payload.length > ctx.settings.maxMessageBytes) {
-            throw badRequest(`payload must be 1 to ${ctx.settings.maxMessageBytes} bytes`);
-          }
-          const outcomes = await Promise.all(request.clientQueueConfigs.map((config) => deliver(config, request)));
-          const reply: hs.qs.ILocalEnqueueReply = { queueDeleted: [], rejected: [] };
-          outcomes.forEach((outcome, index) => {
-            if (outcome === 'deleted') reply.queueDeleted!.push({ clientQueueConfig: request.clientQueueConfigs[index], groupId: request.groupId });
-            if (outcome === 'rejected') reply.rejected!.push(index);
-          });
-          return { reply };
-        },
-      }),
-    },
-  };
+  return statelessKind('qs-fan-out', {
+    LocalEnqueue: method({
+      access: 'internal', request: q.LocalEnqueueRequest, response: q.LocalEnqueueReply, keyOf: fanOutKey,
+      handle: async (_state, request) => {
+        if (request.clientQueueConfigs.length === 0) throw badRequest('no client queue configs');
+        if (request.payload.length === 0 || request.payload.length > ctx.settings.maxMessageBytes) {
+          throw badRequest(`payload must be 1 to ${ctx.settings.maxMessageBytes} bytes`);
+        }
+        const outcomes = await Promise.all(request.clientQueueConfigs.map((config) => deliver(config, request)));
+        const reply: hs.qs.ILocalEnqueueReply = { queueDeleted: [], rejected: [] };
+        outcomes.forEach((outcome, index) => {
+          if (outcome === 'deleted') reply.queueDeleted!.push({ clientQueueConfig: request.clientQueueConfigs[index], groupId: request.groupId });
+          if (outcome === 'rejected') reply.rejected!.push(index);
+        });
+        return { reply };
+      },
+    }),
+  });
 }

@@ -7,7 +7,7 @@ import { idKey } from '../../protocol/qs/ids.js';
 import { loadOperatorKey } from '../../cluster/operator-key.js';
 import { methodsOf, type ActorKind, type ModuleDefinition, type ModuleDeps, type ModuleFactory } from '../runtime/actor-kind.js';
 import { clientQueueKind } from './client-queue.js';
-import { listenSubject, QS_MODULE, type QsContext } from './context.js';
+import { listenSubject, QS_MODULE, statelessKind, type QsContext, type Stateless } from './context.js';
 import { fanOutKind } from './fanout.js';
 import { loadServerKeys } from './server-keys.js';
 import { readQsSettings } from './settings.js';
@@ -17,20 +17,14 @@ const q = hs.qs;
 export const QS_LISTEN_STREAM = 'qs-listen';
 
 /** Answers GetPublicKeys from memory; the one actor of this kind never persists anything. */
-function publicKeysKind(ctx: QsContext): ActorKind<Record<string, never>> {
-  const method = methodsOf<Record<string, never>>();
-  return {
-    name: 'qs-public-keys',
-    initialState: () => ({}),
-    encodeState: () => new Uint8Array(),
-    decodeState: () => ({}),
-    methods: {
-      GetPublicKeys: method({
-        access: 'public', request: q.GetPublicKeysRequest, response: q.GetPublicKeysReply, keyOf: () => 'keys',
-        handle: () => ({ reply: { queueConfigEncryptionKey: ctx.keys.queueConfig.publicKey, verifyingKey: ctx.keys.signing.publicKey } }),
-      }),
-    },
-  };
+function publicKeysKind(ctx: QsContext): ActorKind<Stateless> {
+  const method = methodsOf<Stateless>();
+  return statelessKind('qs-public-keys', {
+    GetPublicKeys: method({
+      access: 'public', request: q.GetPublicKeysRequest, response: q.GetPublicKeysReply, keyOf: () => 'keys',
+      handle: () => ({ reply: { queueConfigEncryptionKey: ctx.keys.queueConfig.publicKey, verifyingKey: ctx.keys.signing.publicKey } }),
+    }),
+  });
 }
 
 export const qsModule: ModuleFactory = async (deps: ModuleDeps): Promise<ModuleDefinition> => {

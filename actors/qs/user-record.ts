@@ -39,7 +39,12 @@ export function userRecordKind(ctx: QsContext): ActorKind<UserState> {
     state.seenTokens = result.seenTokens;
     return result.params;
   };
-  const isClient = (state: UserState, pcid: Uint8Array): boolean => state.clients.some((client) => constantTimeEqual(client, pcid));
+  /** The PCID of one of this user's client records, or a refusal. */
+  const ownClient = (state: UserState, pcid: Uint8Array | null | undefined): Uint8Array => {
+    const id = requireId(pcid, 'pcid');
+    if (!state.clients.some((client) => constantTimeEqual(client, id))) throw notFound('no such client record in this user record');
+    return id;
+  };
   const initQueue = (puid: Uint8Array, pcid: Uint8Array, clientRecordAuthKey: Uint8Array, queueEncryptionKey: Uint8Array) =>
     callQs(ctx, idKey(pcid), 'InitQueue', {
       pcid, puid, clientRecordAuthKey: requireKey(clientRecordAuthKey, 'client_record_auth_key'),
@@ -118,9 +123,7 @@ export function userRecordKind(ctx: QsContext): ActorKind<UserState> {
       DeleteClientRecord: method({
         request: q.SignedRequest, response: q.Empty, keyOf: byToken,
         handle: async (state, request, actor) => {
-          const params = auth(state, request, 'DeleteClientRecord', actor.key, q.DeleteClientRecordParams);
-          const pcid = requireId(params.pcid, 'pcid');
-          if (!isClient(state, pcid)) throw notFound('no such client record in this user record');
+          const pcid = ownClient(state, auth(state, request, 'DeleteClientRecord', actor.key, q.DeleteClientRecordParams).pcid);
           if (state.clients.length === 1) throw preconditionFailed('the last client record goes only with its user record');
           await deleteQueue(pcid);
           state.clients = state.clients.filter((client) => !constantTimeEqual(client, pcid));
@@ -132,9 +135,7 @@ export function userRecordKind(ctx: QsContext): ActorKind<UserState> {
       GetClientKeyPackage: method({
         request: q.SignedRequest, response: q.GetClientKeyPackageReply, keyOf: byToken,
         handle: async (state, request, actor) => {
-          const params = auth(state, request, 'GetClientKeyPackage', actor.key, q.GetClientKeyPackageParams);
-          const pcid = requireId(params.pcid, 'pcid');
-          if (!isClient(state, pcid)) throw notFound('no such client record in this user record');
+          const pcid = ownClient(state, auth(state, request, 'GetClientKeyPackage', actor.key, q.GetClientKeyPackageParams).pcid);
           const taken = await takeKeyPackage(pcid);
           if (!taken.found) throw notFound('the client has published no KeyPackages');
           return { state, reply: { keyPackageTuple: taken.keyPackageTuple } };
