@@ -223,8 +223,9 @@ export async function processCommit(
   const added = await Promise.all(
     changes.added.map(async ([leafIndex, kp]) => ({ leafIndex, keyPackageRef: await crypto.keyPackageRef(kp, state.suite) })),
   );
+  const reinit = ofType(list, 'reinit').length > 0;
   return {
-    state: epochState(state.suite, context, tree, interim),
+    state: epochState(state.suite, context, tree, interim, reinit),
     outcome: {
       committer,
       external,
@@ -232,7 +233,7 @@ export async function processCommit(
       removed: changes.removed,
       updated: changes.updated,
       groupContextExtensions: gce !== undefined,
-      reinit: ofType(list, 'reinit').length > 0,
+      reinit,
     },
   };
 }

@@ -23,6 +23,7 @@ export enum MlsErrorCode {
   InvalidGroupInfo = 'InvalidGroupInfo',
   WelcomeMismatch = 'WelcomeMismatch',
   InvalidSnapshot = 'InvalidSnapshot',
+  GroupReinitialized = 'GroupReinitialized',
 }
 
 export class MlsValidationError extends Error {

@@ -3,7 +3,7 @@
 // cached tree hash is stored, so nothing is re-hashed or re-verified on load. The snapshot is trusted
 // input (the DS wrote it), so loading skips the checks a received tree goes through.
 //
-//   "MPV" u8(version=1) u16(suite) <context> <interim> optional<groupInfo>
+//   "MPV" u8(version=1) u16(suite) <context> <interim> u8(flags: 1 = reinitialised) optional<groupInfo>
 //   u32(nodes) { u8(kind: 0 blank, 1 leaf, 2 parent) [<bytes>] }*  hash[nodes] (fixed width)
 //   u32(proposals) { <ref> <AuthenticatedContent> optional<u32 senderLeaf> }*
 // where <x> is opaque<V>.
@@ -18,11 +18,12 @@ import { codec, suiteFromId } from './tsmls.js';
 const MAGIC = [0x4d, 0x50, 0x56];
 const VERSION = 1;
 const KIND = { blank: 0, leaf: 1, parent: 2 } as const;
+const FLAG_REINITIALIZED = 1;
 
 export function encodeSnapshot(s: ViewState): Uint8Array {
   const w = new Writer();
   for (const b of MAGIC) w.u8(b);
-  w.u8(VERSION).u16(s.suite.id).vec(s.contextBytes).vec(s.interimTranscriptHash);
+  w.u8(VERSION).u16(s.suite.id).vec(s.contextBytes).vec(s.interimTranscriptHash).u8(s.reinitialized ? FLAG_REINITIALIZED : 0);
   if (s.groupInfo === undefined) w.u8(0);
   else w.u8(1).vec(s.groupInfo);
   const tree = s.tree;
@@ -60,6 +61,7 @@ async function readSnapshot(bytes: Uint8Array): Promise<ViewState> {
   const contextBytes = r.vec();
   const context = codec.decodeGroupContext(contextBytes);
   const interimTranscriptHash = r.vec();
+  const flags = r.u8();
   const groupInfo = r.u8() === 1 ? r.vec() : undefined;
   const count = r.u32();
   const nodes: (TreeNode | undefined)[] = new Array<TreeNode | undefined>(count);
@@ -89,5 +91,6 @@ async function readSnapshot(bytes: Uint8Array): Promise<ViewState> {
     tree: PublicTree.fromNodes(hash, nodes, hashes),
     proposals,
     groupInfo,
+    reinitialized: (flags & FLAG_REINITIALIZED) !== 0,
   };
 }

@@ -25,10 +25,18 @@ export interface ViewState {
   readonly proposals: ReadonlyMap<string, StoredProposal>;
   /** MLSMessage(GroupInfo) for the current epoch, once a member has signed one. */
   readonly groupInfo: Uint8Array | undefined;
+  /** A ReInit was committed: the group is frozen (RFC 9420 §12.1.5) and takes no more messages. */
+  readonly reinitialized: boolean;
 }
 
 /** The state at the start of an epoch: no proposals yet, no GroupInfo until a member signs one. */
-export function epochState(suite: SuiteCrypto, context: GroupContext, tree: PublicTree, interimTranscriptHash: Uint8Array): ViewState {
+export function epochState(
+  suite: SuiteCrypto,
+  context: GroupContext,
+  tree: PublicTree,
+  interimTranscriptHash: Uint8Array,
+  reinitialized = false,
+): ViewState {
   return {
     suite,
     hash: tree.hash,
@@ -38,5 +46,6 @@ export function epochState(suite: SuiteCrypto, context: GroupContext, tree: Publ
     tree,
     proposals: new Map(),
     groupInfo: undefined,
+    reinitialized,
   };
 }

@@ -140,6 +140,10 @@ export class PublicGroupView {
   get interimTranscriptHash(): Uint8Array {
     return this.state.interimTranscriptHash;
   }
+  /** True once a ReInit has been committed: the group accepts no further messages. */
+  get reinitialized(): boolean {
+    return this.state.reinitialized;
+  }
 
   /** The ratchet tree as `optional<Node> ratchet_tree<V>`, trailing blanks stripped. */
   ratchetTree(): Uint8Array {
@@ -172,6 +176,7 @@ export class PublicGroupView {
   /** Group id must match; the epoch must be the current one or at most `lag` epochs old. */
   private checkHeader(groupId: Uint8Array, epoch: bigint, lag = 0n): void {
     const current = this.state.context.epoch;
+    ensure(!this.state.reinitialized, MlsErrorCode.GroupReinitialized, 'the group was reinitialised; use the new group');
     ensure(bytesEqual(groupId, this.state.context.groupId), MlsErrorCode.WrongGroupId, 'message for another group');
     ensure(epoch <= current && epoch >= current - lag, MlsErrorCode.WrongEpoch, `message for epoch ${epoch}, group is at ${current}`);
   }

@@ -1,7 +1,7 @@
 // Real ts-mls clients drive the public view through every kind of handshake; after each step the
 // view's GroupContext and ratchet tree must equal every member's.
 import test from 'ava';
-import { PublicGroupView } from '../../protocol/mls/index.js';
+import { MlsErrorCode, MlsValidationError, PublicGroupView } from '../../protocol/mls/index.js';
 import { TestGroup } from './helpers/clients.js';
 
 test('adds with Welcome, removes, empty commits and application messages', async (t) => {
@@ -72,4 +72,18 @@ test('GroupContextExtensions commit with an update path (needs the ts-mls patch)
   t.deepEqual(g.divergences(), []);
   await g.apply(await g.prepareCommit('m0'));
   t.deepEqual(g.divergences(), []);
+});
+
+test('a committed ReInit freezes the group, also across a snapshot', async (t) => {
+  const g = await TestGroup.create(3);
+  const before = await g.prepareCommit('m2');
+  const reinit = { groupId: new TextEncoder().encode('successor'), version: 'mls10' as const, cipherSuite: g.view.groupContext.cipherSuite, extensions: [] };
+  const r = await g.apply(await g.prepareCommit('m1', { extra: [{ proposalType: 'reinit', reinit }] }));
+  t.true(r.reinit);
+  t.deepEqual(g.divergences(), []);
+  const frozen = await PublicGroupView.loadSnapshot(g.view.snapshot());
+  t.true(frozen.reinitialized);
+  // A commit built before the ReInit would be a stale epoch anyway; the freeze is reported first.
+  const late = await t.throwsAsync<MlsValidationError>(frozen.process(before.commit));
+  t.is(late?.code, MlsErrorCode.GroupReinitialized);
 });
