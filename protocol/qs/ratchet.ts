@@ -69,6 +69,13 @@ export async function sealRatchetSecret(queueEncryptionKey: Uint8Array, queueId:
   return { sequenceNumber, kind, enc: sealed.enc, ciphertext: sealed.ciphertext };
 }
 
+/** Opens a RATCHET_INIT or KEY_UPDATE entry (client side). Throws HpkeOpenError. */
+export function openRatchetSecret(keyPair: HpkeKeyPair, queueId: Uint8Array, message: hs.qs.IQueueMessage): Promise<Uint8Array> {
+  const kind = message.kind ?? Kind.QUEUE_MESSAGE_KIND_UNSPECIFIED;
+  return hpkeOpen(keyPair, new TextEncoder().encode(`${LABEL}${Kind[kind]}`), messageAad(queueId, Number(message.sequenceNumber ?? 0), kind),
+    { enc: message.enc ?? new Uint8Array(), ciphertext: message.ciphertext ?? new Uint8Array() });
+}
+
 export class QueueDecryptError extends Error {
   override readonly name = 'QueueDecryptError';
 }
@@ -107,8 +114,7 @@ export class QueueReader {
         messageKey.fill(0);
         this.ratchetKey = nextKey;
       } else if (kind === Kind.RATCHET_INIT || kind === Kind.KEY_UPDATE) {
-        const secret = await hpkeOpen(this.keyPair, new TextEncoder().encode(`${LABEL}${Kind[kind]}`), aad,
-          { enc: message.enc ?? new Uint8Array(), ciphertext: message.ciphertext ?? new Uint8Array() });
+        const secret = await openRatchetSecret(this.keyPair, this.queueId, message);
         if (kind === Kind.RATCHET_INIT) this.ratchetKey = secret;
         else if (!this.ratchetKey) throw new QueueDecryptError('key update before the ratchet was initialised');
         else this.ratchetKey = applyKeyUpdate(this.ratchetKey, secret);
