@@ -26,7 +26,7 @@ export function createAasModule(moduleOptions: AasModuleOptions = {}): ModuleFac
         issuerKind({ domain: deps.domain, settings, operatorKey, now }),
         allowanceKind({ settings, actors: deps.actors, keys, now }),
       ],
-      gate: privacyPassGate({ domain: deps.domain, keys, spent: new SpentTokens(deps.orm) }),
+      gate: privacyPassGate({ domain: deps.domain, keys, spent: new SpentTokens(deps.orm, settings.redeemBatchMs) }),
     };
   };
 }

@@ -14,11 +14,60 @@ interface Pending {
 
 const idOf = (keyIdHex: string, nonce: Buffer): string => `${keyIdHex}:${nonce.toString('hex')}`;
 
+interface InsertedRow {
+  token_key_id: string;
+  nonce: Buffer;
+}
+
+type NonceWriter = (rows: readonly Pending[]) => Promise<InsertedRow[]>;
+
+/** The parts of knex's PostgreSQL client used for the fast path (MikroORM does not type them). */
+interface PgKnex {
+  client: {
+    dialect: string;
+    acquireConnection(): Promise<{ query(query: { name: string; text: string; values: unknown[] }): Promise<{ rows: InsertedRow[] }> }>;
+    releaseConnection(connection: unknown): Promise<void>;
+  };
+}
+
+/** Any dialect: a multi-row insert through MikroORM. */
+function portableWriter(orm: MikroORM): NonceWriter {
+  return (rows) => orm.em.getConnection().execute<InsertedRow[]>(
+    `insert into aas_spent_token (token_key_id, nonce) values ${rows.map(() => '(?, ?)').join(', ')} on conflict do nothing returning token_key_id, nonce`,
+    rows.flatMap((row) => [row.keyIdHex, row.nonce]), 'all');
+}
+
+/** PostgreSQL: one prepared statement for any batch size (arrays through unnest), straight on a pooled
+ *  connection. Measured here it costs about half the CPU of the portable path per statement, which is
+ *  most of the gate's cost when redemptions arrive one by one. */
+function postgresWriter(orm: MikroORM): NonceWriter | undefined {
+  const connection = orm.em.getConnection() as unknown as { getKnex?: () => PgKnex };
+  const knex = connection.getKnex?.();
+  if (knex?.client.dialect !== 'postgresql') return undefined;
+  return async (rows) => {
+    const pg = await knex.client.acquireConnection();
+    try {
+      const result = await pg.query({
+        name: 'aas-spend-tokens',
+        text: 'insert into aas_spent_token (token_key_id, nonce) select * from unnest($1::text[], $2::bytea[]) on conflict do nothing returning token_key_id, nonce',
+        values: [rows.map((row) => row.keyIdHex), rows.map((row) => row.nonce)],
+      });
+      return result.rows;
+    } finally {
+      await knex.client.releaseConnection(pg);
+    }
+  };
+}
+
 export class SpentTokens {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  private writer: NonceWriter | undefined;
 
-  constructor(private readonly orm: MikroORM, private readonly maxBatch = 500) {}
+  /** `lingerMs`: how long the first redemption waits for others to share its insert. A statement costs
+   *  far more CPU than a row (driver, query builder, commit: ~0.5-1 ms here), so batching is what keeps
+   *  the gate cheap; a few milliseconds are small next to a request's round trip. */
+  constructor(private readonly orm: MikroORM, private readonly lingerMs: number, private readonly maxBatch = 500) {}
 
   /** Resolves true for the first redemption of this nonce under this key, false for every later one. */
   spend(keyIdHex: string, nonce: Uint8Array): Promise<boolean> {
@@ -29,7 +78,7 @@ export class SpentTokens {
   }
 
   private async flushLoop(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => (this.lingerMs > 0 ? setTimeout(resolve, this.lingerMs) : setImmediate(resolve)));
     while (this.queue.length > 0) await this.insert(this.queue.splice(0, this.maxBatch));
     this.flushing = undefined;
   }
@@ -45,11 +94,10 @@ export class SpentTokens {
     }
     for (const repeat of repeats) repeat.resolve(false);
     const rows = [...unique.values()];
-    let inserted: { token_key_id: string; nonce: Buffer }[];
+    let inserted: InsertedRow[];
     try {
-      inserted = await this.orm.em.getConnection().execute(
-        `insert into aas_spent_token (token_key_id, nonce) values ${rows.map(() => '(?, ?)').join(', ')} on conflict do nothing returning token_key_id, nonce`,
-        rows.flatMap((row) => [row.keyIdHex, row.nonce]), 'all');
+      this.writer ??= postgresWriter(this.orm) ?? portableWriter(this.orm);
+      inserted = await this.writer(rows);
     } catch (error) {
       const failure = unavailable(`token redemption could not be recorded: ${(error as Error).message}`);
       for (const row of rows) row.reject(failure);

@@ -26,6 +26,8 @@ export interface AasSettings {
   maxBatch: number;
   /** An issuer key issues for this long and is accepted for twice as long (one period of overlap). */
   keyRotationMs: number;
+  /** How long a redemption waits for others to share its nonce insert. */
+  redeemBatchMs: number;
 }
 
 export class SettingsError extends Error {
@@ -99,5 +101,6 @@ export function readAasSettings(env: Env): AasSettings {
     timeframeMs: read.seconds('AAS_TOKEN_TIMEFRAME_S', DAY_S, 1, 365 * DAY_S),
     maxBatch: read.integer('AAS_MAX_BATCH', 100, 1, 1000),
     keyRotationMs: read.seconds('AAS_KEY_ROTATION_S', 30 * DAY_S, 60, 365 * DAY_S),
+    redeemBatchMs: read.integer('AAS_REDEEM_BATCH_MS', 0, 0, 100),
   });
 }
