@@ -71,6 +71,8 @@ function checkProposalList(list: Resolved[], committer: number | undefined, exte
   bad(removes.some((r) => r.proposal.remove.removed === committer), 'the committer cannot remove itself');
   const touched = [...updates.map((u) => u.senderLeaf), ...removes.map((r) => r.proposal.remove.removed)];
   bad(new Set(touched).size !== touched.length, 'several Update/Remove proposals for one leaf');
+  const initKeys = ofType(list, 'add').map((a) => toHex(a.proposal.add.keyPackage.initKey));
+  bad(new Set(initKeys).size !== initKeys.length, 'two Add proposals with the same init key');
   const pskIds = ofType(list, 'psk').map((p) => toHex(codec.encodePskId(p.proposal.psk.preSharedKeyId)));
   bad(new Set(pskIds).size !== pskIds.length, 'duplicate PreSharedKey proposals');
   if (external) {

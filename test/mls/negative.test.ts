@@ -212,6 +212,11 @@ test('unknown proposal reference and invalid proposal lists', async (t) => {
     asCommit(content).commit.proposals = [{ proposalOrRefType: 'proposal', proposal: { proposalType: 'remove', remove: { removed: 30 } } }];
   });
   await refused(t, g.view, blankRemove, MlsErrorCode.InvalidProposal);
+  const sameAddTwice = await tamper(g, c.commit, key, (content) => {
+    const add = { proposalOrRefType: 'proposal' as const, proposal: { proposalType: 'add' as const, add: { keyPackage: joiner.publicPackage } } };
+    asCommit(content).commit.proposals = [add, add];
+  });
+  await refused(t, g.view, sameAddTwice, MlsErrorCode.InvalidProposal);
   const gceWithoutPath = await tamper(g, c.commit, key, (content) => {
     const commit = asCommit(content).commit;
     commit.proposals = [{ proposalOrRefType: 'proposal', proposal: { proposalType: 'group_context_extensions', groupContextExtensions: { extensions: [] } } }];
