@@ -89,7 +89,7 @@ export default async function run(): Promise<Record<string, number>> {
       reply.tokenResponses.forEach((response, i) => tokens.push(blinder.finalize(batch[i]!.pending, response)));
     }
     // More tokens for the redemption and load runs (not measured).
-    while (tokens.length < REDEMPTIONS + LOAD_REQUESTS * 2 + 100) tokens.push(...(await aas.issueTokens(identity, BATCH)).tokens);
+    while (tokens.length < REDEMPTIONS + LOAD_REQUESTS + 500) tokens.push(...(await aas.issueTokens(identity, BATCH)).tokens);
 
     // Redemption: the gate itself, as the node builds it, fed 100 at a time.
     const gate = privacyPassGate({
