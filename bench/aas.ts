@@ -77,7 +77,7 @@ export default async function run(): Promise<Record<string, number>> {
     const digest = sha256(keys.challenge);
 
     // Issuance: blind every batch first, then measure only the server's handling of the requests.
-    const batches = Array.from({ length: ISSUE_BATCHES + 1 }, () => Array.from({ length: BATCH }, () => blinder.blind(digest)));
+    const batches = Array.from({ length: ISSUE_BATCHES + 1 }, () => blinder.blindMany(digest, BATCH));
     const tokens: Uint8Array[] = [];
     let issueCpu = 0;
     for (const [index, batch] of batches.entries()) {

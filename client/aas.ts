@@ -39,7 +39,7 @@ export class AasClient {
 
   private async issueOnce(identity: ClientIdentity, count: number, refresh: boolean): Promise<IssuedTokens> {
     const { reply: keys, blinder, challengeDigest } = await this.currentKey(refresh);
-    const blinded = Array.from({ length: count }, () => blinder.blind(challengeDigest));
+    const blinded = blinder.blindMany(challengeDigest, count);
     const payload = hs.aas.IssueTokensPayload.encode({ tokenKeyId: blinder.tokenKeyId, tokenRequests: blinded.map((entry) => entry.request) }).finish();
     const request = signRequest({ userName: identity.userName, clientUuid: identity.clientUuid, privateKey: identity.signingKey.privateKey }, 'aas/IssueTokens', payload, this.now());
     const reply = await this.http.call('aas', 'IssueTokens', hs.as.SignedRequest, hs.aas.IssueTokensReply, { request });

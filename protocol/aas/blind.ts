@@ -1,6 +1,7 @@
 // The client half of token type 2: blinding a token input and finalizing the blind signature
 // (RFC 9474 RSABSSA-SHA384-PSS-Deterministic), with native BigInt and node's hashing. The library's
-// client (@cloudflare/privacypass-ts over sjcl big numbers) takes ~60 ms per token here, this ~2 ms;
+// client (@cloudflare/privacypass-ts over sjcl big numbers) takes ~60 ms per token here, this ~1.2 ms
+// in batches (one shared modular inverse);
 // tests cross-check both against each other.
 import { createHash, createPublicKey } from 'node:crypto';
 import { randomBytes, sha256 } from '../crypto/index.js';
@@ -106,24 +107,53 @@ export class TokenBlinder {
 
   /** A fresh token input for `challengeDigest`, blinded: the RFC 9578 TokenRequest and what to keep. */
   blind(challengeDigest: Uint8Array): { request: Uint8Array; pending: PendingToken } {
-    const input = new Uint8Array(2 + 32 + 32 + 32);
-    new DataView(input.buffer).setUint16(0, TOKEN_TYPE);
-    input.set(randomBytes(32), 2);
-    input.set(challengeDigest, 34);
-    input.set(this.tokenKeyId, 66);
-    const m = os2ip(emsaPssEncode(input, this.modulusBits - 1));
-    let r: bigint;
-    let inverse: bigint | undefined;
+    return this.blindMany(challengeDigest, 1)[0]!;
+  }
+
+  /** `count` blinded token inputs. The blinding factors are inverted together (Montgomery's trick:
+   *  one modular inverse and three multiplications each), the inverse being most of a blinding's cost. */
+  blindMany(challengeDigest: Uint8Array, count: number): { request: Uint8Array; pending: PendingToken }[] {
+    let factors: bigint[];
+    let inverses: bigint[] | undefined;
     do {
-      r = os2ip(randomBytes(this.modulusBytes)) % this.n;
-      inverse = r > 1n ? modInverse(r, this.n) : undefined;
-    } while (inverse === undefined);
-    const blinded = (m * modPow(r, this.e, this.n)) % this.n;
-    const request = new Uint8Array(3 + this.modulusBytes);
-    new DataView(request.buffer).setUint16(0, TOKEN_TYPE);
-    request[2] = this.tokenKeyId[31]!;
-    request.set(i2osp(blinded, this.modulusBytes), 3);
-    return { request, pending: { input, inverse } };
+      factors = Array.from({ length: count }, () => this.randomFactor());
+      inverses = this.invertAll(factors);
+    } while (!inverses);
+    return factors.map((r, i) => {
+      const input = new Uint8Array(2 + 32 + 32 + 32);
+      new DataView(input.buffer).setUint16(0, TOKEN_TYPE);
+      input.set(randomBytes(32), 2);
+      input.set(challengeDigest, 34);
+      input.set(this.tokenKeyId, 66);
+      const m = os2ip(emsaPssEncode(input, this.modulusBits - 1));
+      const blinded = (m * modPow(r, this.e, this.n)) % this.n;
+      const request = new Uint8Array(3 + this.modulusBytes);
+      new DataView(request.buffer).setUint16(0, TOKEN_TYPE);
+      request[2] = this.tokenKeyId[31]!;
+      request.set(i2osp(blinded, this.modulusBytes), 3);
+      return { request, pending: { input, inverse: inverses![i]! } };
+    });
+  }
+
+  private randomFactor(): bigint {
+    let r: bigint;
+    do r = os2ip(randomBytes(this.modulusBytes)) % this.n; while (r < 2n);
+    return r;
+  }
+
+  /** Every factor's inverse mod n, or undefined when one shares a factor with n (never in practice). */
+  private invertAll(factors: bigint[]): bigint[] | undefined {
+    const prefix: bigint[] = [];
+    let product = 1n;
+    for (const r of factors) prefix.push((product = (product * r) % this.n));
+    let inverse = modInverse(product, this.n);
+    if (inverse === undefined) return undefined;
+    const inverses = new Array<bigint>(factors.length);
+    for (let i = factors.length - 1; i >= 0; i--) {
+      inverses[i] = i === 0 ? inverse : (inverse * prefix[i - 1]!) % this.n;
+      inverse = (inverse * factors[i]!) % this.n;
+    }
+    return inverses;
   }
 
   /** Unblinds a TokenResponse into a token, verified before it is returned. Throws BAD_REQUEST. */

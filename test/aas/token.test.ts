@@ -44,6 +44,13 @@ test('the BigInt client\'s tokens verify natively and with the reference origin'
   t.false(verifier.verify(parseToken(flipped)!));
 });
 
+test('blinding many at once (one shared inversion) yields tokens that all verify', (t) => {
+  const blinder = new TokenBlinder(key.tokenKey);
+  const batch = blinder.blindMany(challengeDigestOf(challenge), 7);
+  t.is(new Set(batch.map((entry) => Buffer.from(entry.request).toString('hex'))).size, 7);
+  for (const { request, pending } of batch) t.true(verifier.verify(parseToken(blinder.finalize(pending, signer.sign(request)))!));
+});
+
 test('the issuer refuses malformed token requests', (t) => {
   const blinder = new TokenBlinder(key.tokenKey);
   const { request } = blinder.blind(challengeDigestOf(challenge));
