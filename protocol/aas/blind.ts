@@ -1,8 +1,7 @@
 // The client half of token type 2: blinding a token input and finalizing the blind signature
 // (RFC 9474 RSABSSA-SHA384-PSS-Deterministic), with native BigInt and node's hashing. The library's
 // client (@cloudflare/privacypass-ts over sjcl big numbers) takes ~60 ms per token here, this ~1.2 ms
-// in batches (one shared modular inverse);
-// tests cross-check both against each other.
+// in batches (one shared modular inverse); tests cross-check both against each other.
 import { createHash, createPublicKey } from 'node:crypto';
 import { randomBytes, sha256 } from '../crypto/index.js';
 import { badRequest } from '../errors.js';
