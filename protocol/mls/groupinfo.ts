@@ -1,7 +1,7 @@
 // GroupInfo as the DS stores and serves it: signed by a member, for exactly the view's current epoch.
 // Without the epoch secret the DS cannot check a confirmation tag directly, but the interim transcript
 // hash commits to it, so a GroupInfo whose tag does not reproduce that hash is refused.
-import { MlsErrorCode, MlsValidationError, ensure } from './errors.js';
+import { MlsErrorCode, ensure } from './errors.js';
 import type { ViewState } from './state.js';
 import { bytesEqual } from './tls.js';
 import { codec, crypto, extensionNumber, type GroupInfo } from './tsmls.js';
@@ -10,17 +10,16 @@ const RATCHET_TREE = 2;
 
 /** Accepts MLSMessage(GroupInfo) or a bare GroupInfo; returns it with its MLSMessage encoding. */
 export function decodeGroupInfoInput(bytes: Uint8Array): { groupInfo: GroupInfo; message: Uint8Array } {
-  let groupInfo: GroupInfo;
+  let message;
   try {
-    const m = codec.decodeMessage(bytes);
-    ensure(m.wireformat === 'mls_group_info', MlsErrorCode.WrongWireFormat, 'expected a GroupInfo');
-    groupInfo = m.groupInfo;
-    return { groupInfo, message: bytes };
-  } catch (e) {
-    if (e instanceof MlsValidationError && e.code === MlsErrorCode.WrongWireFormat) throw e;
+    message = codec.decodeMessage(bytes);
+  } catch {
+    // Not an MLSMessage: it must then be a bare GroupInfo.
+    const groupInfo = codec.decodeGroupInfo(bytes);
+    return { groupInfo, message: codec.encodeMessage({ version: 'mls10', wireformat: 'mls_group_info', groupInfo }) };
   }
-  groupInfo = codec.decodeGroupInfo(bytes);
-  return { groupInfo, message: codec.encodeMessage({ version: 'mls10', wireformat: 'mls_group_info', groupInfo }) };
+  ensure(message.wireformat === 'mls_group_info', MlsErrorCode.WrongWireFormat, 'expected a GroupInfo');
+  return { groupInfo: message.groupInfo, message: bytes };
 }
 
 export function ratchetTreeExtension(gi: GroupInfo): Uint8Array | undefined {
