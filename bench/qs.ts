@@ -54,7 +54,6 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       const config = await sealQueueConfig({ domain: environment.domain, qsPublicKey: queueConfigEncryptionKey, pcid: created.pcid, owner: queueKeys });
       queues.push({ receiver: new QueueReceiver(qs, owner, queueKeys), config });
     });
-    if (process.env.BENCH_VERBOSE) console.error('setup', performance.now());
     const payload = randomBytes(PAYLOAD_BYTES);
     const groupId = randomBytes(16);
     const group = (i: number) => Array.from({ length: FANOUT }, (_, j) => queues[(i * FANOUT + j) % QUEUES]!.config);
@@ -63,8 +62,8 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       if (reply.rejected.length + reply.queueDeleted.length > 0) throw new Error('bench enqueue was refused');
     };
     // Warm-up (not timed): every config opened once, every queue actor active.
-    await timed(Math.ceil(QUEUES / FANOUT), 10, send);
-    if (process.env.BENCH_VERBOSE) console.error('warm', performance.now());
+    const warmUp = Math.ceil(QUEUES / FANOUT);
+    await timed(warmUp, 10, send);
 
     const requests = Math.ceil(MESSAGES / FANOUT);
     const session = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : undefined;
@@ -76,19 +75,11 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
     }
     const enqueued = requests * FANOUT;
 
-    if (process.env.BENCH_VERBOSE) {
-      const orm = await openDatabase({ kind: 'postgresql', url: environment.env.DATABASE_URL! });
-      console.error('rows', await orm.em.getConnection().execute('select count(*) from qs_message'));
-      await orm.close();
-    }
     let dequeued = 0;
     const dequeueSeconds = await timed(QUEUES, 50, async (i) => {
-      const got = (await queues[i]!.receiver.receiveAll(500)).length;
-      if (process.env.BENCH_VERBOSE && i < 5) console.error('queue', i, got);
-      dequeued += got;
+      dequeued += (await queues[i]!.receiver.receiveAll(500)).length;
     });
 
-    if (process.env.BENCH_VERBOSE) console.error('dequeue', dequeued, dequeueSeconds, 'enqueue', enqueued, enqueueSeconds);
     const pgInsertPerS = await rawInserts(environment.env.DATABASE_URL!, payload.length);
     return {
       enqueue_per_s: Math.round(enqueued / enqueueSeconds),
@@ -98,6 +89,8 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       in_flight: IN_FLIGHT,
       queues: QUEUES,
       messages: enqueued,
+      // Every acknowledged message (warm-up included) must come back: anything else is a bug.
+      lost: warmUp * FANOUT + enqueued - dequeued,
     };
   } finally {
     await node.stop();
