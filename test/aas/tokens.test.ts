@@ -134,6 +134,19 @@ test.serial('every gated endpoint refuses a missing, malformed, foreign-key, for
   const header = (await gated(gatedRoutes[0]!)).challenge!;
   t.true(header.includes(`token-key="${Buffer.from(currentKey).toString('base64url')}"`));
   t.true(header.includes(`challenge="${Buffer.from(challengeFor(server.environment.domain)).toString('base64url')}"`));
+  // The gate does not depend on the body's format: proto3 JSON is refused and admitted alike.
+  const json = async (authorization?: string) => fetch(`${server.node.url}/v1/as/GetClientCredentials`, {
+    method: 'POST', body: JSON.stringify({ userName: identity.userName }),
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+  });
+  const refusedJson = await json();
+  t.is(refusedJson.status, 401);
+  t.is((await refusedJson.json() as { code: string }).code, 'UNAUTHENTICATED');
+  t.regex(refusedJson.headers.get('www-authenticate') ?? '', /^PrivateToken challenge=/);
+  const [jsonToken] = (await server.aas.issueTokens(identity, 1)).tokens;
+  const admittedJson = await json(authorizationHeader(jsonToken!));
+  t.is(admittedJson.status, 200);
+  t.is(((await admittedJson.json()) as { clientCredentials: unknown[] }).clientCredentials.length, 1);
   // Public endpoints need no token.
   t.is((await gated('as/GetAsCredentials')).status, 200);
   t.is((await gated('aas/GetIssuerKeys')).status, 200);

@@ -67,3 +67,39 @@ test('a credential from another homeserver does not verify against this one', as
     await Promise.all([home.stop(), other.stop()]);
   }
 });
+
+test('server private keys are sealed under the operator key: another key cannot use them', async (t) => {
+  const { randomBytes } = await import('node:crypto');
+  const { createTestEnvironment, startTestNode } = await import('../helpers/node.js');
+  const { HomeserverHttp } = await import('../../client/http.js');
+  const { AasClient } = await import('../../client/aas.js');
+  const environment = await createTestEnvironment('nats-postgres', { HS_OPERATOR_KEY: randomBytes(32).toString('base64') });
+  const modules = [createAsModule(), createAasModule()];
+  try {
+    const first = await startTestNode(environment, modules);
+    const as = new AsClient(new HomeserverHttp(first.url));
+    const judy = await as.register(`judy@${environment.domain}`);
+    await new AasClient(new HomeserverHttp(first.url)).issueTokens(judy, 1);
+    await first.node.stop();
+
+    const wrongKey = await startTestNode(environment, modules, { HS_OPERATOR_KEY: randomBytes(32).toString('base64') });
+    try {
+      const http = new HomeserverHttp(wrongKey.url);
+      t.is(code(await t.throwsAsync(new AsClient(http).register(`kim@${environment.domain}`))), 'INTERNAL');
+      t.is(code(await t.throwsAsync(new AasClient(http).issueTokens(judy, 1))), 'INTERNAL');
+    } finally {
+      await wrongKey.node.stop();
+    }
+
+    const again = await startTestNode(environment, modules);
+    try {
+      const http = new HomeserverHttp(again.url);
+      t.is((await new AsClient(http).register(`kim@${environment.domain}`)).userName, `kim@${environment.domain}`);
+      t.is((await new AasClient(http).issueTokens(judy, 1)).tokens.length, 1);
+    } finally {
+      await again.node.stop();
+    }
+  } finally {
+    await environment.cleanup();
+  }
+});
