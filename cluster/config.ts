@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { SettingsReader } from '../actors/runtime/settings.js';
 import type { DatabaseTarget } from './persistence/database.js';
 
 export interface NodeConfig {
@@ -22,35 +23,18 @@ export interface NodeConfig {
   embedded: boolean;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 type Source = Record<string, string | undefined>;
 
 export function loadConfig(env: Source = process.env): NodeConfig {
-  const problems: string[] = [];
-  const source = { ...readConfigFile(env.HS_CONFIG_FILE, problems), ...definedOnly(env) };
-  const text = (name: string, fallback?: string): string | undefined => {
-    const value = source[name]?.trim();
-    return value === undefined || value === '' ? fallback : value;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-      return fallback;
-    }
-    return value;
-  };
+  const fileProblems: string[] = [];
+  const read = new SettingsReader({ ...readConfigFile(env.HS_CONFIG_FILE, fileProblems), ...definedOnly(env) });
+  read.problems.push(...fileProblems);
+  const { problems } = read;
+  const text = (name: string, fallback?: string): string | undefined => read.text(name) ?? fallback;
+  const integer = read.integer.bind(read);
 
   const domain = text('HS_DOMAIN', 'localhost')!.toLowerCase();
   if (!DOMAIN.test(domain)) problems.push(`HS_DOMAIN must be a DNS name such as example.org, got ${JSON.stringify(domain)}`);
@@ -88,8 +72,7 @@ export function loadConfig(env: Source = process.env): NodeConfig {
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 100, 600_000),
     embedded: natsUrl === undefined && databaseUrl === undefined,
   };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return read.done(config);
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Source {

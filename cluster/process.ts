@@ -1,7 +1,8 @@
 // The node as an operating-system process: configuration errors exit 2 with every problem listed;
 // SIGTERM/SIGINT stop gracefully and exit 0 (1 if the stop does not finish in time).
 import type { ModuleFactory } from '../actors/runtime/actor-kind.js';
-import { ConfigError, describeConfig, loadConfig, type NodeConfig } from './config.js';
+import { SettingsError } from '../actors/runtime/settings.js';
+import { describeConfig, loadConfig, type NodeConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { HomeserverNode } from './node.js';
 
@@ -10,10 +11,7 @@ export async function runNodeProcess(modules: readonly ModuleFactory[]): Promise
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
+    exitOnSettingsError(error);
     throw error;
   }
   const log = createLogger(config.logLevel);
@@ -24,6 +22,8 @@ export async function runNodeProcess(modules: readonly ModuleFactory[]): Promise
   try {
     node = await HomeserverNode.start(config, { modules, log, env: process.env, processMetrics: true });
   } catch (error) {
+    // Modules read their own settings while the node starts.
+    exitOnSettingsError(error);
     log.fatal({ err: { type: (error as Error).name, message: (error as Error).message } }, 'node failed to start');
     process.exit(1);
   }
@@ -43,4 +43,12 @@ export async function runNodeProcess(modules: readonly ModuleFactory[]): Promise
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** A configuration problem: every problem on stderr, exit code 2. */
+function exitOnSettingsError(error: unknown): void {
+  if (error instanceof SettingsError) {
+    console.error(error.message);
+    process.exit(2);
+  }
 }

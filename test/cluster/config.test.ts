@@ -4,7 +4,8 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, describeConfig, loadConfig } from '../../cluster/config.js';
+import { describeConfig, loadConfig } from '../../cluster/config.js';
+import { SettingsError } from '../../actors/runtime/settings.js';
 
 test('no NATS and no database means the embedded mode with SQLite under the data dir', (t) => {
   const config = loadConfig({});
@@ -25,7 +26,7 @@ test('NATS and PostgreSQL are taken from the environment', (t) => {
 });
 
 test('bad values are all reported, each with what was expected', (t) => {
-  const error = t.throws(() => loadConfig({ PORT: 'eighty', HS_DOMAIN: 'not a domain', NATS_URL: 'http://x', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', SHARD_COUNT: '0' }), { instanceOf: ConfigError });
+  const error = t.throws(() => loadConfig({ PORT: 'eighty', HS_DOMAIN: 'not a domain', NATS_URL: 'http://x', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', SHARD_COUNT: '0' }), { instanceOf: SettingsError });
   t.is(error?.problems.length, 6);
   t.regex(error!.message, /PORT must be an integer from 0 to 65535, got "eighty"/);
   t.regex(error!.message, /DATABASE_URL must be postgresql:/);
@@ -39,5 +40,5 @@ test('a YAML file provides settings that the environment overrides', (t) => {
   t.is(config.port, 7001);
   t.is(config.shardCount, 64);
   writeFileSync(file, '- a list\n');
-  t.throws(() => loadConfig({ HS_CONFIG_FILE: file }), { instanceOf: ConfigError, message: /must be a mapping/ });
+  t.throws(() => loadConfig({ HS_CONFIG_FILE: file }), { instanceOf: SettingsError, message: /must be a mapping/ });
 });
