@@ -7,7 +7,7 @@ import { hs } from '../../schemas/index.js';
 import { methodsOf, type ActorKind, type ActorMethod, type Outcome, type SqlStatement, type WireType } from '../runtime/actor-kind.js';
 import type { ActorClient } from '../../transport/envelope.js';
 import { badRequest, conflict, ErrorCode, HsError, notFound, permissionDenied, preconditionFailed, unauthenticated } from '../../protocol/errors.js';
-import { constantTimeEqual } from '../../protocol/crypto/index.js';
+import { constantTimeEqual, sha256 } from '../../protocol/crypto/index.js';
 import { verifyCsr } from '../../protocol/as/credentials.js';
 import { claimedSigner, REQUEST_WINDOW_MS, verifyRequest } from '../../protocol/as/client-auth.js';
 import { verifyConnectionKeyPackage } from '../../protocol/as/connection.js';
@@ -88,8 +88,13 @@ function clientOf(state: State, uuid: string): Client {
   return client;
 }
 
+/** The direct queue's row key: a hash of the client id, which fits the column whatever the length of
+ *  the user name and keeps names out of the message table. */
+export const directQueueKey = (userName: string, clientUuid: string): string =>
+  Buffer.from(sha256(new TextEncoder().encode(clientIdOf(userName, clientUuid)))).toString('hex');
+
 function deleteMessages(userName: string, client: Client, below?: number): SqlStatement {
-  const clientId = clientIdOf(userName, client.clientUuid);
+  const clientId = directQueueKey(userName, client.clientUuid);
   return below === undefined
     ? { sql: 'delete from as_direct_message where client_id = ?', params: [clientId] }
     : { sql: 'delete from as_direct_message where client_id = ? and seq < ?', params: [clientId, below] };
@@ -246,7 +251,7 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
           const sequenceNumber = client.nextSequenceNumber++;
           const clientId = clientIdOf(state.userName, client.clientUuid);
           const sealed = await sealDirectMessage(client.queueEncryptionKey, clientId, sequenceNumber, request.message);
-          const insert = { sql: 'insert into as_direct_message (client_id, seq, data) values (?, ?, ?)', params: [clientId, sequenceNumber, Buffer.from(sealed)] };
+          const insert = { sql: 'insert into as_direct_message (client_id, seq, data) values (?, ?, ?)', params: [directQueueKey(state.userName, client.clientUuid), sequenceNumber, Buffer.from(sealed)] };
           return { reply: { sequenceNumber }, state, records: [insert] };
         },
       }),
@@ -256,7 +261,7 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
         const limit = Math.min(payload.maxMessages || settings.maxDequeue, settings.maxDequeue);
         const rows = await options.orm.em.getConnection().execute<{ seq: number | string; data: Buffer }[]>(
           'select seq, data from as_direct_message where client_id = ? and seq >= ? order by seq limit ?',
-          [clientIdOf(state.userName, client.clientUuid), start, limit]);
+          [directQueueKey(state.userName, client.clientUuid), start, limit]);
         const messages = rows.map((row: { seq: number | string; data: Buffer }) => ({ sequenceNumber: Number(row.seq), message: new Uint8Array(row.data) }));
         const records = start > client.firstSequenceNumber ? [deleteMessages(state.userName, client, start)] : [];
         client.firstSequenceNumber = start;

@@ -8,7 +8,7 @@ import { generateHpkeKeyPair, generateSigningKeyPair } from '../../protocol/cryp
 import { createCsr } from '../../protocol/as/credentials.js';
 import { signRequest } from '../../protocol/as/client-auth.js';
 import { createConnectionKeyPackage } from '../../protocol/as/connection.js';
-import { clientIdOf } from '../../protocol/as/names.js';
+import { directQueueKey } from '../../actors/as/user.js';
 import { openDatabase } from '../../cluster/persistence/database.js';
 import { startAuthNode, type AuthNode } from '../aas/helpers.js';
 
@@ -108,7 +108,7 @@ test('direct queue: anyone with a token enqueues, the owner dequeues by sequence
   // At rest the messages are sealed to the client's queue key: nothing of the plaintext is stored.
   const orm = await openDatabase({ kind: 'postgresql', url: server.environment.env.DATABASE_URL! });
   try {
-    const rows = await orm.em.getConnection().execute<{ data: Buffer }[]>('select data from as_direct_message where client_id = ?', [clientIdOf(alice.name, target)]);
+    const rows = await orm.em.getConnection().execute<{ data: Buffer }[]>('select data from as_direct_message where client_id = ?', [directQueueKey(alice.name, target)]);
     t.is(rows.length, 3);
     for (const row of rows) {
       t.true(hs.as.DirectQueueCiphertext.decode(row.data).ciphertext.length === 2 + 16);
