@@ -108,6 +108,14 @@ export class AsClient {
     return this.adopt(draft.identity, reply.clientCredential);
   }
 
+  /** A fresh credential (and a fresh signing key) for this client; returns the updated identity. */
+  async renewCredential(identity: ClientIdentity): Promise<ClientIdentity> {
+    const signingKey = generateSigningKeyPair();
+    const csr = createCsr(identity.userName, identity.clientUuid, signingKey, this.now());
+    const reply = await this.signed(identity, 'RenewClientCredential', hs.as.RenewClientCredentialPayload, { csr }, hs.as.ClientCredentialReply);
+    return this.adopt({ ...identity, signingKey, connectionKeys: new Map() }, reply.clientCredential);
+  }
+
   async deleteClient(identity: ClientIdentity, clientUuid: string): Promise<void> {
     await this.signed(identity, 'DeleteClient', hs.as.DeleteClientPayload, { clientUuid }, hs.as.Empty);
   }

@@ -121,17 +121,24 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
   }
 
   /** Checks a CSR and queue key for this user and has the keyring sign the credential. */
-  async function newClient(state: State, csrSigned: hs.as.ISigned | null | undefined, queueEncryptionKey: Uint8Array): Promise<Client> {
+  /** Verifies a CSR for this user and has the keyring sign it. */
+  async function certify(state: State, csrSigned: hs.as.ISigned | null | undefined): Promise<{ csr: hs.as.ClientCsrTbs; credential: Signed }> {
     const csr = verifyCsr(csrSigned);
     requireLocalUser(csr.userName, options.domain);
     if (state.userName !== '' && csr.userName !== state.userName) throw badRequest('CSR names another user');
-    if (queueEncryptionKey.length !== 32) throw badRequest('queue encryption key must be a 32-byte X25519 public key');
-    if (state.clients.some((entry) => entry.clientUuid === csr.clientUuid)) throw conflict('a client with this uuid exists');
-    if (state.clients.length >= settings.maxClients) throw preconditionFailed(`a user has at most ${settings.maxClients} clients`);
     const signed = await options.actors.call('as', KEYRING_KEY, 'SignClientCredential', hs.as.SignClientCredentialRequest.encode({ csrTbs: csrSigned!.tbs! }).finish());
-    const { clientCredential } = hs.as.ClientCredentialReply.decode(signed);
+    return { csr, credential: signedOf(hs.as.ClientCredentialReply.decode(signed).clientCredential) };
+  }
+
+  /** Checks a new client's CSR and queue key and has the keyring sign its credential. */
+  async function newClient(state: State, csrSigned: hs.as.ISigned | null | undefined, queueEncryptionKey: Uint8Array): Promise<Client> {
+    if (queueEncryptionKey.length !== 32) throw badRequest('queue encryption key must be a 32-byte X25519 public key');
+    const claimed = decodeTbs(hs.as.ClientCsrTbs, csrSigned);
+    if (state.clients.some((entry) => entry.clientUuid === claimed?.clientUuid)) throw conflict('a client with this uuid exists');
+    if (state.clients.length >= settings.maxClients) throw preconditionFailed(`a user has at most ${settings.maxClients} clients`);
+    const { csr, credential } = await certify(state, csrSigned);
     return {
-      clientUuid: csr.clientUuid, clientCredential: signedOf(clientCredential), verifyingKey: csr.verifyingKey, queueEncryptionKey,
+      clientUuid: csr.clientUuid, clientCredential: credential, verifyingKey: csr.verifyingKey, queueEncryptionKey,
       activityMs: options.now(), connectionKeyPackages: [], nextSequenceNumber: 0, firstSequenceNumber: 0,
     };
   }
@@ -194,6 +201,17 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
         const client = await newClient(state, payload.csr, payload.queueEncryptionKey);
         state.clients.push(client);
         return { reply: { clientCredential: client.clientCredential }, state };
+      }),
+      // A fresh credential for the signing client (before the old one expires), optionally for a new
+      // key; connection KeyPackages carry the old credential, so they are dropped.
+      RenewClientCredential: signed('RenewClientCredential', hs.as.RenewClientCredentialPayload, hs.as.ClientCredentialReply, async (state, payload, client) => {
+        const claimed = decodeTbs(hs.as.ClientCsrTbs, payload.csr);
+        if (claimed && claimed.clientUuid !== client.clientUuid) throw badRequest('a client renews only its own credential');
+        const { csr, credential } = await certify(state, payload.csr);
+        client.clientCredential = credential;
+        client.verifyingKey = csr.verifyingKey;
+        client.connectionKeyPackages = [];
+        return { reply: { clientCredential: credential }, state };
       }),
       DeleteClient: signed('DeleteClient', hs.as.DeleteClientPayload, hs.as.Empty, (state, { clientUuid }) => {
         const target = clientOf(state, clientUuid);

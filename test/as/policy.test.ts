@@ -51,6 +51,26 @@ test('an expired intermediate is rotated out: old credentials stop verifying, ne
     t.is(code(expired), 'UNAUTHENTICATED');
     const heidi = await as.register(`heidi@${server.environment.domain}`);
     t.is((await as.verifyCredential(heidi.credential)).userName, heidi.userName);
+    // The expired client renews its credential (and key), signing with the key the AS registered.
+    const { TokenPool } = await import('../../client/token-pool.js');
+    const { AasClient } = await import('../../client/aas.js');
+    const withTokens = new AsClient(server.http, new TokenPool(new AasClient(server.http, clock.now), heidi), clock.now);
+    const renewed = await withTokens.renewCredential(grace);
+    t.is((await as.verifyCredential(renewed.credential)).clientUuid, grace.clientUuid);
+    t.is(code(await t.throwsAsync(withTokens.clientEntry(grace, grace.clientUuid))), 'UNAUTHENTICATED', 'the old key no longer signs');
+    t.is(Buffer.from((await withTokens.clientEntry(renewed, grace.clientUuid)).clientCredential!.tbs!).toString('hex'), Buffer.from(renewed.credential.tbs!).toString('hex'));
+    // Only its own credential: a CSR for another uuid is refused.
+    const { hs } = await import('../../schemas/index.js');
+    const { signRequest } = await import('../../protocol/as/client-auth.js');
+    const { createCsr } = await import('../../protocol/as/credentials.js');
+    const { generateSigningKeyPair } = await import('../../protocol/crypto/index.js');
+    const { randomUUID } = await import('node:crypto');
+    const csr = createCsr(grace.userName, randomUUID(), generateSigningKeyPair(), clock.now());
+    const request = signRequest({ userName: grace.userName, clientUuid: grace.clientUuid, privateKey: renewed.signingKey.privateKey },
+      'as/RenewClientCredential', hs.as.RenewClientCredentialPayload.encode({ csr }).finish(), clock.now());
+    const foreignUuid = await t.throwsAsync(server.http.call('as', 'RenewClientCredential', hs.as.SignedRequest, hs.as.ClientCredentialReply, { request },
+      { authorization: await new TokenPool(new AasClient(server.http, clock.now), heidi).authorization() }));
+    t.is(code(foreignUuid), 'BAD_REQUEST');
   } finally {
     await server.stop();
   }
