@@ -7,6 +7,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { aeadOpen, aeadSeal, deriveKey, randomBytes } from '../protocol/crypto/index.js';
+// A missing or malformed key is a configuration problem: the node process exits 2 and says why.
+import { SettingsError } from '../actors/runtime/settings.js';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -71,12 +73,12 @@ export function loadOperatorKey(env: Readonly<Record<string, string | undefined>
   if (configured) {
     const bytes = Buffer.from(configured, 'base64');
     if (bytes.length !== KEY_BYTES || bytes.toString('base64').replace(/=+$/, '') !== configured.replace(/=+$/, '')) {
-      throw new OperatorKeyError(`HS_OPERATOR_KEY must be ${KEY_BYTES} bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
+      throw new SettingsError([`HS_OPERATOR_KEY must be ${KEY_BYTES} bytes in base64 (e.g. \`openssl rand -base64 32\`)`]);
     }
     return new OperatorKey(new Uint8Array(bytes));
   }
   if (env.DATABASE_URL?.trim()) {
-    throw new OperatorKeyError('HS_OPERATOR_KEY is required when DATABASE_URL is set (32 bytes in base64, e.g. `openssl rand -base64 32`)');
+    throw new SettingsError(['HS_OPERATOR_KEY is required when DATABASE_URL is set (32 bytes in base64, e.g. `openssl rand -base64 32`)']);
   }
   const dir = resolve(env.DATA_DIR?.trim() || './data');
   const cached = generated.get(dir);

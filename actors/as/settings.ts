@@ -1,7 +1,6 @@
 // The AS and AAS settings, read from the module environment and validated when the module is built;
 // every problem is reported at once. Documented in docs/as-aas.md ("Configuration").
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { SettingsReader, type SettingsSource } from '../runtime/settings.js';
 
 export type RegistrationPolicy = 'open' | 'invite' | 'closed';
 
@@ -30,58 +29,16 @@ export interface AasSettings {
   redeemBatchMs: number;
 }
 
-export class SettingsError extends Error {
-  override readonly name = 'SettingsError';
-}
-
 const DAY_S = 86_400;
 
-/** Collects problems while reading, then throws them together. */
-class Reader {
-  readonly problems: string[] = [];
-
-  constructor(private readonly env: Env) {}
-
-  raw(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === '' ? undefined : value;
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.raw(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (Number.isInteger(value) && value >= min && value <= max) return value;
-    this.problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    return fallback;
-  }
-
-  seconds(name: string, fallback: number, min: number, max: number): number {
-    return this.integer(name, fallback, min, max) * 1000;
-  }
-
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const raw = this.raw(name);
-    if (raw === undefined) return fallback;
-    if ((allowed as readonly string[]).includes(raw)) return raw as T;
-    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
-    return fallback;
-  }
-
-  done<T>(module: string, settings: T): T {
-    if (this.problems.length > 0) throw new SettingsError(`invalid ${module} configuration:\n  - ${this.problems.join('\n  - ')}`);
-    return settings;
-  }
-}
-
-export function readAsSettings(env: Env): AsSettings {
-  const read = new Reader(env);
+export function readAsSettings(env: SettingsSource): AsSettings {
+  const read = new SettingsReader(env);
   const registration = read.oneOf<RegistrationPolicy>('AS_REGISTRATION', 'open', ['open', 'invite', 'closed']);
-  const inviteSecret = read.raw('AS_INVITE_SECRET');
+  const inviteSecret = read.text('AS_INVITE_SECRET');
   if (registration === 'invite' && (inviteSecret === undefined || inviteSecret.length < 16)) {
     read.problems.push('AS_INVITE_SECRET of at least 16 characters is required when AS_REGISTRATION=invite');
   }
-  return read.done('AS', {
+  return read.done({
     registration,
     inviteSecret,
     asCredentialLifetimeMs: read.seconds('AS_CREDENTIAL_LIFETIME_S', 5 * 365 * DAY_S, 3600, 100 * 365 * DAY_S),
@@ -91,16 +48,16 @@ export function readAsSettings(env: Env): AsSettings {
     maxDequeue: read.integer('AS_MAX_DEQUEUE', 100, 1, 10_000),
     maxMessageBytes: read.integer('AS_MAX_MESSAGE_BYTES', 65_536, 256, 16_777_216),
     maxConnectionPackages: read.integer('AS_MAX_CONNECTION_PACKAGES', 50, 1, 1000),
-  });
+  }, 'AS configuration');
 }
 
-export function readAasSettings(env: Env): AasSettings {
-  const read = new Reader(env);
-  return read.done('AAS', {
+export function readAasSettings(env: SettingsSource): AasSettings {
+  const read = new SettingsReader(env);
+  return read.done({
     allowance: read.integer('AAS_TOKEN_ALLOWANCE', 1000, 1, 10_000_000),
     timeframeMs: read.seconds('AAS_TOKEN_TIMEFRAME_S', DAY_S, 1, 365 * DAY_S),
     maxBatch: read.integer('AAS_MAX_BATCH', 100, 1, 1000),
     keyRotationMs: read.seconds('AAS_KEY_ROTATION_S', 30 * DAY_S, 60, 365 * DAY_S),
     redeemBatchMs: read.integer('AAS_REDEEM_BATCH_MS', 0, 0, 100),
-  });
+  }, 'AAS configuration');
 }
