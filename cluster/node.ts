@@ -1,6 +1,5 @@
 // A homeserver node: opens the database and the bus, starts the actor runtime for the configured
 // modules, serves their shards, and exposes the gateway with health and metrics endpoints.
-import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { ModuleFactory } from '../actors/runtime/actor-kind.js';
 import { MethodTable } from '../actors/runtime/method-table.js';
@@ -24,6 +23,28 @@ export interface NodeParts {
   processMetrics?: boolean;
 }
 
+/** What a node has opened, closed in reverse order: on a graceful stop, and when starting fails
+ *  half-way (so a failed start leaves no connection or timer behind). */
+class Teardown {
+  private readonly steps: [string, () => Promise<unknown>][] = [];
+
+  add(done: string, step: () => Promise<unknown>): void {
+    this.steps.push([done, step]);
+  }
+
+  async run(log: Logger): Promise<void> {
+    for (const [done, step] of this.steps.reverse()) {
+      await step();
+      log.debug(done);
+    }
+  }
+
+  /** After a failed start: close what can be closed, keep the original error. */
+  async runQuietly(): Promise<void> {
+    for (const [, step] of this.steps.reverse()) await step().catch(() => undefined);
+  }
+}
+
 export class HomeserverNode {
   private stopping: Promise<void> | undefined;
 
@@ -35,22 +56,26 @@ export class HomeserverNode {
     readonly actors: ActorClient,
     readonly runtime: ActorRuntime,
     readonly gateway: Gateway,
-    private readonly orm: MikroORM,
-    private readonly store: OrmSnapshotStore,
-    private readonly subscriptions: Subscription[],
+    private readonly teardown: Teardown,
     private readonly log: Logger,
   ) {}
 
   static async start(config: NodeConfig, parts: NodeParts): Promise<HomeserverNode> {
-    const { log } = parts;
-    const orm = await openDatabase(config.database);
-    let bus: Bus;
+    const teardown = new Teardown();
     try {
-      bus = config.natsUrl ? await NatsBus.connect(config.natsUrl, `hs-${config.domain}`) : new LocalBus();
+      return await HomeserverNode.open(config, parts, teardown);
     } catch (error) {
-      await orm.close();
+      await teardown.runQuietly();
       throw error;
     }
+  }
+
+  private static async open(config: NodeConfig, parts: NodeParts, teardown: Teardown): Promise<HomeserverNode> {
+    const { log } = parts;
+    const orm = await openDatabase(config.database);
+    teardown.add('database closed', () => orm.close());
+    const bus: Bus = config.natsUrl ? await NatsBus.connect(config.natsUrl, `hs-${config.domain}`) : new LocalBus();
+    teardown.add('bus closed', () => bus.close());
     const actors = new ActorClient(bus, config.domain, config.shardCount, config.requestTimeoutMs);
     const deps = { domain: config.domain, actors, bus, orm, log, env: parts.env ?? {} };
     const modules = await Promise.all(parts.modules.map((build) => build(deps)));
@@ -58,12 +83,15 @@ export class HomeserverNode {
     const gates = modules.filter((module) => module.gate);
     if (gates.length > 1) throw new Error(`only one module may gate requests; ${gates.map((module) => module.name).join(' and ')} both do`);
     const store = new OrmSnapshotStore(orm);
+    teardown.add('snapshots flushed', () => store.close());
     const runtime = new ActorRuntime(methods, store, log, { idleMs: config.actorIdleMs });
+    teardown.add('actors drained', () => runtime.drain());
     const metrics = new NodeMetrics(() => runtime.activeCounts(), parts.processMetrics ?? false);
 
     // One node owns every shard for now; the cluster work will hand out subsets under leases.
     const allShards = Array.from({ length: config.shardCount }, (_, shard) => shard);
     const subscriptions: Subscription[] = [];
+    teardown.add('bus subjects released', () => Promise.all(subscriptions.map((subscription) => subscription.unsubscribe())));
     for (const module of modules) {
       subscriptions.push(...await serveModule(bus, config.domain, module.name, allShards, runtime.call.bind(runtime)));
     }
@@ -75,6 +103,7 @@ export class HomeserverNode {
       requestTimeoutMs: config.requestTimeoutMs,
       observe: (route, status, seconds) => metrics.observeRequest(route, status, seconds),
     });
+    teardown.add('gateway closed', () => gateway.close());
     for (const module of modules) {
       for (const [name, authorize] of Object.entries(module.streams ?? {})) gateway.addStream(name, authorize);
     }
@@ -91,29 +120,13 @@ export class HomeserverNode {
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
     const port = await gateway.listen(config.host, config.port);
-    return new HomeserverNode(config, modules.map((module) => module.name), port, bus, actors, runtime, gateway, orm, store, subscriptions, log);
+    return new HomeserverNode(config, modules.map((module) => module.name), port, bus, actors, runtime, gateway, teardown, log);
   }
 
   /** Graceful stop: refuse new HTTP and bus work, finish what is in flight, flush snapshots,
    *  then close the bus and the database. Idempotent. */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
+    this.stopping ??= this.teardown.run(this.log).then(() => this.log.info('node stopped'));
     return this.stopping;
-  }
-
-  private async shutdown(): Promise<void> {
-    const steps: [string, () => Promise<unknown>][] = [
-      ['gateway closed', () => this.gateway.close()],
-      ['bus subjects released', () => Promise.all(this.subscriptions.map((subscription) => subscription.unsubscribe()))],
-      ['actors drained', () => this.runtime.drain()],
-      ['snapshots flushed', () => this.store.close()],
-      ['bus closed', () => this.bus.close()],
-      ['database closed', () => this.orm.close()],
-    ];
-    for (const [done, step] of steps) {
-      await step();
-      this.log.debug(done);
-    }
-    this.log.info('node stopped');
   }
 }
