@@ -9,7 +9,7 @@ import { createAsModule } from '../actors/as/module.js';
 import { IssuerKeyCache } from '../actors/aas/issuer-cache.js';
 import { privacyPassGate } from '../actors/aas/gate.js';
 import { SpentTokens } from '../actors/aas/spent-tokens.js';
-import { OperatorKey } from '../cluster/operator-key.js';
+import { OperatorKey } from '../actors/runtime/operator-key.js';
 import { openDatabase } from '../cluster/persistence/database.js';
 import { hs } from '../schemas/index.js';
 import { signRequest } from '../protocol/as/client-auth.js';

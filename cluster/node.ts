@@ -12,6 +12,8 @@ import { LocalBus } from '../transport/local-bus.js';
 import { NatsBus } from '../transport/nats-bus.js';
 import type { NodeConfig } from './config.js';
 import { NodeMetrics } from './metrics.js';
+import { loadOperatorKey } from './operator-key.js';
+import type { OperatorKey } from '../actors/runtime/operator-key.js';
 import { databaseReachable, openDatabase } from './persistence/database.js';
 
 export interface NodeParts {
@@ -77,7 +79,9 @@ export class HomeserverNode {
     const bus: Bus = config.natsUrl ? await NatsBus.connect(config.natsUrl, `hs-${config.domain}`) : new LocalBus();
     teardown.add('bus closed', () => bus.close());
     const actors = new ActorClient(bus, config.domain, config.shardCount, config.requestTimeoutMs);
-    const deps = { domain: config.domain, actors, bus, orm, log, env: parts.env ?? {} };
+    const env = parts.env ?? {};
+    let operatorKey: OperatorKey | undefined;
+    const deps = { domain: config.domain, actors, bus, orm, log, env, operatorKey: () => (operatorKey ??= loadOperatorKey(env, log)) };
     const modules = await Promise.all(parts.modules.map((build) => build(deps)));
     const methods = new MethodTable(modules);
     const gates = modules.filter((module) => module.gate);

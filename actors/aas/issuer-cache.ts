@@ -3,7 +3,7 @@
 // database); an unknown key id triggers at most one reload per second, so foreign or forged key ids
 // cannot make the gate hammer the database.
 import type { MikroORM } from '@mikro-orm/core';
-import type { OperatorKey } from '../../cluster/operator-key.js';
+import type { OperatorKey } from '../runtime/operator-key.js';
 import type { ActorClient } from '../../transport/envelope.js';
 import { hs } from '../../schemas/index.js';
 import { unavailable } from '../../protocol/errors.js';

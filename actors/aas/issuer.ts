@@ -5,7 +5,7 @@
 // aas_issuer_key (private halves sealed under the operator key) for every node's gate and signers.
 import { hs } from '../../schemas/index.js';
 import { methodsOf, type ActorKind, type SqlStatement } from '../runtime/actor-kind.js';
-import type { OperatorKey } from '../../cluster/operator-key.js';
+import type { OperatorKey } from '../runtime/operator-key.js';
 import { challengeFor, generateIssuerKey } from '../../protocol/aas/token.js';
 import type { AasSettings } from '../as/settings.js';
 

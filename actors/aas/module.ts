@@ -1,7 +1,6 @@
 // The Anonymous Authentication Service module: the issuer (keys and rotation), per-client allowances
 // (issuance), and the Privacy Pass gate the node puts in front of every gated method.
 import type { ModuleDefinition, ModuleDeps, ModuleFactory } from '../runtime/actor-kind.js';
-import { loadOperatorKey } from '../../cluster/operator-key.js';
 import { readAasSettings } from '../as/settings.js';
 import { allowanceKind } from './allowance.js';
 import { privacyPassGate } from './gate.js';
@@ -17,7 +16,7 @@ export interface AasModuleOptions {
 export function createAasModule(moduleOptions: AasModuleOptions = {}): ModuleFactory {
   return (deps: ModuleDeps): ModuleDefinition => {
     const settings = readAasSettings(deps.env);
-    const operatorKey = loadOperatorKey(deps.env, deps.log);
+    const operatorKey = deps.operatorKey();
     const now = moduleOptions.now ?? Date.now;
     const keys = new IssuerKeyCache(deps.orm, deps.actors, operatorKey, now);
     return {

@@ -4,7 +4,7 @@
 // user actors have already verified.
 import { hs } from '../../schemas/index.js';
 import { methodsOf, type ActorKind } from '../runtime/actor-kind.js';
-import type { OperatorKey } from '../../cluster/operator-key.js';
+import type { OperatorKey } from '../runtime/operator-key.js';
 import { createAsCredential, createIntermediateCredential, issueClientCredential, type SigningCredential } from '../../protocol/as/credentials.js';
 import { badRequest } from '../../protocol/errors.js';
 import type { AsSettings } from './settings.js';

@@ -1,6 +1,5 @@
 // The Authentication Service module: the keyring singleton and one actor per user.
 import type { ModuleDefinition, ModuleDeps, ModuleFactory } from '../runtime/actor-kind.js';
-import { loadOperatorKey } from '../../cluster/operator-key.js';
 import { keyringKind } from './keyring.js';
 import { readAsSettings } from './settings.js';
 import { userKind } from './user.js';
@@ -13,7 +12,7 @@ export interface AsModuleOptions {
 export function createAsModule(moduleOptions: AsModuleOptions = {}): ModuleFactory {
   return (deps: ModuleDeps): ModuleDefinition => {
     const settings = readAsSettings(deps.env);
-    const operatorKey = loadOperatorKey(deps.env, deps.log);
+    const operatorKey = deps.operatorKey();
     const now = moduleOptions.now ?? Date.now;
     return {
       name: 'as',

@@ -2,7 +2,7 @@
 // module's own actors over the bus.
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
-import type { OperatorKey } from '../../cluster/operator-key.js';
+import type { OperatorKey } from '../runtime/operator-key.js';
 import type { Bus } from '../../transport/bus.js';
 import type { ActorClient } from '../../transport/envelope.js';
 import { domainToken } from '../../transport/subjects.js';

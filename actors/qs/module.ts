@@ -4,7 +4,6 @@ import { hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
 import { readToken } from '../../protocol/qs/auth-token.js';
 import { idKey } from '../../protocol/qs/ids.js';
-import { loadOperatorKey } from '../../cluster/operator-key.js';
 import { methodsOf, type ActorKind, type ModuleDefinition, type ModuleDeps, type ModuleFactory } from '../runtime/actor-kind.js';
 import { clientQueueKind } from './client-queue.js';
 import { listenSubject, QS_MODULE, statelessKind, type QsContext, type Stateless } from './context.js';
@@ -29,7 +28,7 @@ function publicKeysKind(ctx: QsContext): ActorKind<Stateless> {
 
 export const qsModule: ModuleFactory = async (deps: ModuleDeps): Promise<ModuleDefinition> => {
   const settings = readQsSettings(deps.env);
-  const operatorKey = loadOperatorKey(deps.env, deps.log);
+  const operatorKey = deps.operatorKey();
   const keys = await loadServerKeys(deps.orm, operatorKey);
   const ctx: QsContext = { domain: deps.domain, settings, keys, operatorKey, orm: deps.orm, actors: deps.actors, bus: deps.bus, log: deps.log };
   return {

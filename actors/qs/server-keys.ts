@@ -3,7 +3,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { hs } from '../../schemas/index.js';
 import { generateHpkeKeyPair, generateSigningKeyPair, hpkePublicKey, signingPublicKey, type HpkeKeyPair, type SigningKeyPair } from '../../protocol/crypto/index.js';
-import type { OperatorKey } from '../../cluster/operator-key.js';
+import type { OperatorKey } from '../runtime/operator-key.js';
 
 const ROW_ID = 'current';
 const PURPOSE = 'qs-server-keys';

@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { Bus } from '../../transport/bus.js';
 import type { ActorClient } from '../../transport/envelope.js';
+import type { OperatorKey } from './operator-key.js';
 import type { StreamAuthorizer } from '../../transport/gateway.js';
 import { HsError, type ErrorCode } from '../../protocol/errors.js';
 
@@ -123,6 +124,9 @@ export interface ModuleDeps {
   /** For modules that read rows they keep outside snapshots; writes go through Outcome.records. */
   readonly orm: MikroORM;
   readonly log: Logger;
+  /** The operator key that seals secrets at rest; loaded on first use (HS_OPERATOR_KEY, or generated
+   *  into the data directory in embedded mode), so a node whose modules need none never asks for it. */
+  operatorKey(): OperatorKey;
   /** The node's raw configuration source (environment), for module-specific settings. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }

@@ -8,7 +8,8 @@ import {
 } from '../../protocol/aas/token.js';
 import { TokenBlinder } from '../../protocol/aas/blind.js';
 import { ErrorCode, HsError } from '../../protocol/errors.js';
-import { loadOperatorKey, OperatorKey } from '../../cluster/operator-key.js';
+import { loadOperatorKey } from '../../cluster/operator-key.js';
+import { OperatorKey } from '../../actors/runtime/operator-key.js';
 import { readAasSettings, readAsSettings } from '../../actors/as/settings.js';
 
 const key = generateIssuerKey();

@@ -3,6 +3,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { OperatorKey } from '../../actors/runtime/operator-key.js';
 import type { ModuleDeps } from '../../actors/runtime/actor-kind.js';
 import { createAasModule } from '../../actors/aas/module.js';
 import { createAsModule } from '../../actors/as/module.js';
@@ -95,7 +96,8 @@ test.serial('issuance needs a valid client signature from a live client', async 
 });
 
 test.serial('every gated endpoint refuses a missing, malformed, foreign-key, foreign-challenge or spent token', async (t) => {
-  const deps = { domain: 'routes.test', env: { HS_OPERATOR_KEY: randomBytes(32).toString('base64') }, log: pino({ level: 'silent' }) } as unknown as ModuleDeps;
+  const operatorKey = new OperatorKey(randomBytes(32));
+  const deps = { domain: 'routes.test', env: {}, operatorKey: () => operatorKey, log: pino({ level: 'silent' }) } as unknown as ModuleDeps;
   const routes = (await Promise.all([createAsModule()(deps), createAasModule()(deps)])).flatMap((module) =>
     module.kinds.flatMap((kind) => Object.entries(kind.methods).map(([name, method]) => ({ route: `${module.name}/${name}`, access: method.access ?? 'gated' }))));
   const gatedRoutes = routes.filter((route) => route.access === 'gated').map((route) => route.route);

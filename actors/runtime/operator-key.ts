@@ -1,0 +1,54 @@
+// The operator key: one 32-byte secret from configuration under which modules seal the server
+// private keys and other secrets they store, so a database dump alone reveals none of them. The node
+// loads it (cluster/operator-key.ts) and lends it to modules as ModuleDeps.operatorKey().
+import { aeadOpen, aeadSeal, deriveKey, randomBytes } from '../../protocol/crypto/index.js';
+
+export const OPERATOR_KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+
+export class OperatorKeyError extends Error {
+  override readonly name = 'OperatorKeyError';
+}
+
+/** Seals and opens server secrets at rest. `purpose` separates uses: a box sealed for one purpose never
+ *  opens under another. */
+export class OperatorKey {
+  readonly #key: Uint8Array;
+
+  constructor(key: Uint8Array) {
+    if (key.length !== OPERATOR_KEY_BYTES) throw new OperatorKeyError(`the operator key must be ${OPERATOR_KEY_BYTES} bytes, got ${key.length}`);
+    this.#key = Uint8Array.from(key);
+  }
+
+  /** nonce || AES-256-GCM(ciphertext || tag), under a key derived for `purpose`. */
+  seal(purpose: string, plaintext: Uint8Array): Uint8Array {
+    const nonce = randomBytes(NONCE_BYTES);
+    const sealed = aeadSeal(this.subkey(purpose), nonce, new Uint8Array(), plaintext);
+    const out = new Uint8Array(NONCE_BYTES + sealed.length);
+    out.set(nonce);
+    out.set(sealed, NONCE_BYTES);
+    return out;
+  }
+
+  /** Throws OperatorKeyError when the box was sealed under another key or purpose, or was altered. */
+  open(purpose: string, box: Uint8Array): Uint8Array {
+    if (box.length < NONCE_BYTES) throw new OperatorKeyError('sealed secret is truncated');
+    try {
+      return aeadOpen(this.subkey(purpose), box.subarray(0, NONCE_BYTES), new Uint8Array(), box.subarray(NONCE_BYTES));
+    } catch {
+      throw new OperatorKeyError(`a stored ${purpose} secret does not open with the configured operator key (HS_OPERATOR_KEY changed?)`);
+    }
+  }
+
+  // Derived once per purpose: some purposes seal on every write of a busy actor (QS queue ratchets).
+  readonly #subkeys = new Map<string, Uint8Array>();
+
+  private subkey(purpose: string): Uint8Array {
+    let key = this.#subkeys.get(purpose);
+    if (!key) {
+      key = deriveKey(this.#key, new Uint8Array(), `mls-homeserver/operator-key/${purpose}`);
+      this.#subkeys.set(purpose, key);
+    }
+    return key;
+  }
+}
