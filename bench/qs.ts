@@ -12,7 +12,7 @@ import { sealQueueConfig } from '../protocol/qs/queue-config.js';
 import { localEnqueue } from '../actors/qs/fanout.js';
 import { qsModule } from '../actors/qs/module.js';
 import { HomeserverHttp } from '../client/http.js';
-import { QsClient } from '../client/qs.js';
+import { QsClient, type ClientRecordOwner } from '../client/qs.js';
 import { QueueReceiver } from '../client/qs-queue.js';
 import type { hs } from '../schemas/index.js';
 import { openDatabase } from '../cluster/persistence/database.js';
@@ -42,7 +42,7 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
   try {
     const qs = new QsClient(new HomeserverHttp(url));
     const { queueConfigEncryptionKey } = await qs.getPublicKeys();
-    const queues: { receiver: QueueReceiver; config: hs.qs.IClientQueueConfig }[] = [];
+    const queues: { receiver: QueueReceiver; config: hs.qs.IClientQueueConfig; owner: ClientRecordOwner }[] = [];
     await timed(QUEUES, 50, async () => {
       const signing = generateSigningKeyPair();
       const queueKeys = generateHpkeKeyPair();
@@ -52,7 +52,7 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       });
       const owner = { pcid: created.pcid, signingKey: signing.privateKey };
       const config = await sealQueueConfig({ domain: environment.domain, qsPublicKey: queueConfigEncryptionKey, pcid: created.pcid, owner: queueKeys });
-      queues.push({ receiver: new QueueReceiver(qs, owner, queueKeys), config });
+      queues.push({ receiver: new QueueReceiver(qs, owner, queueKeys), config, owner });
     });
     const payload = randomBytes(PAYLOAD_BYTES);
     const groupId = randomBytes(16);
@@ -76,8 +76,17 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
     const enqueued = requests * FANOUT;
 
     let dequeued = 0;
+    let shortQueues = 0;
     const dequeueSeconds = await timed(QUEUES, 50, async (i) => {
-      dequeued += (await queues[i]!.receiver.receiveAll(500)).length;
+      const got = (await queues[i]!.receiver.receiveAll(500)).length;
+      dequeued += got;
+      // A queue that came back short: say what the QS holds for it (a bug if this ever prints).
+      if (got < MESSAGES / QUEUES && shortQueues++ < 3) {
+        const owner = queues[i]!.owner;
+        const record = await qs.getClientRecord(owner);
+        const raw = await qs.dequeue(owner, 0, 500);
+        console.error(`queue ${i}: got ${got}, next sequence number ${record.nextSequenceNumber}, raw dequeue ${raw.messages.length} (+${raw.remaining})`);
+      }
     });
 
     const pgInsertPerS = await rawInserts(environment.env.DATABASE_URL!, payload.length);
