@@ -17,22 +17,13 @@ import { QueueReceiver } from '../client/qs-queue.js';
 import type { hs } from '../schemas/index.js';
 import { openDatabase } from '../cluster/persistence/database.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
+import { timed } from './concurrency.js';
 
 const QUEUES = 1000;
 const IN_FLIGHT = 200;
 const FANOUT = Number(process.env.BENCH_QS_FANOUT ?? 10);
 const MESSAGES = Number(process.env.BENCH_QS_MESSAGES ?? 100_000);
 const PAYLOAD_BYTES = 256;
-
-/** Runs `total` calls with `inFlight` at a time; returns the elapsed seconds. */
-async function timed(total: number, inFlight: number, call: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < total) await call(next++);
-  }));
-  return (performance.now() - started) / 1000;
-}
 
 export default async function qsBench(): Promise<Record<string, unknown>> {
   const environment = await createTestEnvironment('nats-postgres', {

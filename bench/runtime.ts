@@ -3,15 +3,7 @@
 import { counterModule } from '../test/fixtures/counter-module.js';
 import { CounterBusClient, CounterHttpClient } from '../test/helpers/counter-client.js';
 import { createTestEnvironment, startTestNode, type Backend } from '../test/helpers/node.js';
-
-async function rate(total: number, inFlight: number, call: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < total) await call(next++);
-  }));
-  return Math.round(total / ((performance.now() - started) / 1000));
-}
+import { rate } from './concurrency.js';
 
 export default async function runtimeBench(): Promise<Record<string, unknown>> {
   const backend = (process.env.BENCH_BACKEND ?? 'nats-postgres') as Backend;
