@@ -46,5 +46,5 @@ export type Stateless = Record<string, never>;
 /** A kind whose actors keep no state (nothing is ever persisted for them). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function statelessKind(name: string, methods: Record<string, ActorMethod<Stateless, any, any>>): ActorKind<Stateless> {
-  return { name, initialState: () => ({}), encodeState: () => new Uint8Array(), decodeState: () => ({}), methods };
+  return { name, stateless: true, initialState: () => ({}), encodeState: () => new Uint8Array(), decodeState: () => ({}), methods };
 }

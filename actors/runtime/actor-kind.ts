@@ -71,6 +71,9 @@ export interface ActorMethod<State, Request, Reply> {
 export interface ActorKind<State> {
   /** Unique per node; also the snapshot table's kind column. */
   readonly name: string;
+  /** Its actors keep nothing between messages (e.g. routing or fan-out workers): activation skips the
+   *  snapshot read. Such a kind must not return a state. */
+  readonly stateless?: boolean;
   initialState(key: string): State;
   encodeState(state: State): Uint8Array;
   decodeState(data: Uint8Array): State;

@@ -167,6 +167,10 @@ export class Supervisor<State> {
       this.replyAfter(activation.lastWrite, mail, reply, outcome.afterCommit);
       return current;
     }
+    if (this.kind.stateless) {
+      mail.reject(internal(`${this.kind.name} is stateless but ${mail.method} returned a state`));
+      return current;
+    }
     // Records without a new state still bump the version, which fences them like any write.
     const state = outcome.state === undefined ? current.state : outcome.state;
     const write = this.store.save(this.kind.name, ctx.key, current.version, state === null ? null : this.kind.encodeState(state), outcome.records);
@@ -211,6 +215,7 @@ export class Supervisor<State> {
   }
 
   private async load(key: string): Promise<{ loaded: true; state: State; version: number }> {
+    if (this.kind.stateless) return { loaded: true, state: this.kind.initialState(key), version: 0 };
     const snapshot = await this.store.load(this.kind.name, key);
     if (!snapshot) return { loaded: true, state: this.kind.initialState(key), version: 0 };
     return { loaded: true, state: this.kind.decodeState(snapshot.data), version: snapshot.version };
