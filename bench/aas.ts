@@ -3,7 +3,7 @@
 // gate (parse, RSA verify, batched nonce insert), and gateway throughput to a trivial method with and
 // without the token check, measured in the same run with the same load generator.
 import { randomBytes } from 'node:crypto';
-import { methodsOf, type ActorKind, type ModuleFactory, type GateRequest } from '../actors/runtime/actor-kind.js';
+import { methodsOf, statelessKind, type ModuleFactory, type GateRequest, type Stateless } from '../actors/runtime/actor-kind.js';
 import { createAasModule } from '../actors/aas/module.js';
 import { createAsModule } from '../actors/as/module.js';
 import { IssuerKeyCache } from '../actors/aas/issuer-cache.js';
@@ -20,6 +20,7 @@ import { AasClient } from '../client/aas.js';
 import { AsClient } from '../client/as.js';
 import { HomeserverHttp } from '../client/http.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
+import { timed } from './concurrency.js';
 
 const ISSUE_BATCHES = 10;
 const BATCH = 100;
@@ -29,17 +30,11 @@ const ROUNDS = 8;
 const CONCURRENCY = 64;
 
 /** Two methods that do nothing, one public and one behind the gate: the difference is the gate. */
-const method = methodsOf<null>();
-const echoKind: ActorKind<null> = {
-  name: 'bench-echo',
-  initialState: () => null,
-  encodeState: () => new Uint8Array(),
-  decodeState: () => null,
-  methods: {
-    Open: method({ access: 'public', request: hs.as.GetAsCredentialsRequest, response: hs.as.Empty, keyOf: () => 'echo', handle: () => ({ reply: {} }) }),
-    Gated: method({ request: hs.as.GetAsCredentialsRequest, response: hs.as.Empty, keyOf: () => 'echo', handle: () => ({ reply: {} }) }),
-  },
-};
+const method = methodsOf<Stateless>();
+const echoKind = statelessKind('bench-echo', {
+  Open: method({ access: 'public', request: hs.as.GetAsCredentialsRequest, response: hs.as.Empty, keyOf: () => 'echo', handle: () => ({ reply: {} }) }),
+  Gated: method({ request: hs.as.GetAsCredentialsRequest, response: hs.as.Empty, keyOf: () => 'echo', handle: () => ({ reply: {} }) }),
+});
 const echoModule: ModuleFactory = () => ({ name: 'bench', kinds: [echoKind] });
 
 const cpuMs = (since: NodeJS.CpuUsage): number => {
@@ -48,19 +43,14 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
 };
 
 async function load(url: string, route: string, headers: () => Record<string, string>, count: number): Promise<number> {
-  let next = 0;
   let failures = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) {
-      next++;
-      const response = await fetch(`${url}/v1/${route}`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...headers() }, body: new Uint8Array() });
-      await response.arrayBuffer();
-      if (!response.ok) failures++;
-    }
-  }));
+  const seconds = await timed(count, CONCURRENCY, async () => {
+    const response = await fetch(`${url}/v1/${route}`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...headers() }, body: new Uint8Array() });
+    await response.arrayBuffer();
+    if (!response.ok) failures++;
+  });
   if (failures > 0) throw new Error(`${failures} of ${count} ${route} requests failed`);
-  return count / ((performance.now() - started) / 1000);
+  return count / seconds;
 }
 
 export default async function run(): Promise<Record<string, number>> {

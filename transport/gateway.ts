@@ -49,13 +49,13 @@ export class Gateway {
       this.app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     }
     this.app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-      const typed = error instanceof HsError ? error
-        : error.statusCode && error.statusCode < 500 ? new HsError(errorCodeOfStatus(error.statusCode), error.message)
-        : internal('request failed');
-      if (!(error instanceof HsError) && !(error.statusCode && error.statusCode < 500)) {
-        options.log.error({ err: { type: error.name, message: error.message } }, 'gateway request failed');
+      if (error instanceof HsError) return sendError(reply, formatOf(request), error);
+      // The framework's own refusals (body too large, bad media type) are the caller's fault.
+      if (error.statusCode && error.statusCode < 500) {
+        return sendError(reply, formatOf(request), new HsError(errorCodeOfStatus(error.statusCode), error.message));
       }
-      return sendError(reply, formatOf(request), typed);
+      options.log.error({ err: { type: error.name, message: error.message } }, 'gateway request failed');
+      return sendError(reply, formatOf(request), internal('request failed'));
     });
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, formatOf(request), notFound(`no route ${request.method} ${request.url.split('?')[0]}`)));

@@ -7,7 +7,6 @@ import type { Bus } from '../../transport/bus.js';
 import type { ActorClient } from '../../transport/envelope.js';
 import { domainToken } from '../../transport/subjects.js';
 import { sha256 } from '../../protocol/crypto/index.js';
-import type { ActorKind, ActorMethod } from '../runtime/actor-kind.js';
 import type { QsServerKeys } from './server-keys.js';
 import type { QsSettings } from './settings.js';
 
@@ -39,12 +38,4 @@ export async function callQs<Request, Reply>(ctx: QsContext, key: string, method
 /** The bus subject a queue's live listener follows: a hash of the PCID, so the bus never carries it. */
 export function listenSubject(domain: string, pcid: Uint8Array): string {
   return `hs.${domainToken(domain)}.${QS_MODULE}.listen.${Buffer.from(sha256(pcid).subarray(0, 16)).toString('hex')}`;
-}
-
-export type Stateless = Record<string, never>;
-
-/** A kind whose actors keep no state (nothing is ever persisted for them). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function statelessKind(name: string, methods: Record<string, ActorMethod<Stateless, any, any>>): ActorKind<Stateless> {
-  return { name, stateless: true, initialState: () => ({}), encodeState: () => new Uint8Array(), decodeState: () => ({}), methods };
 }

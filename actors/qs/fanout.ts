@@ -6,9 +6,9 @@ import { hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
 import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
-import { methodsOf, type ActorKind } from '../runtime/actor-kind.js';
+import { methodsOf, statelessKind, type ActorKind, type Stateless } from '../runtime/actor-kind.js';
 import { EnqueueCoalescer } from './coalescer.js';
-import { listenSubject, QS_MODULE, statelessKind, type QsContext, type Stateless } from './context.js';
+import { listenSubject, QS_MODULE, type QsContext } from './context.js';
 import type { ActorClient } from '../../transport/envelope.js';
 
 const q = hs.qs;

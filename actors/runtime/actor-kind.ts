@@ -82,6 +82,15 @@ export interface ActorKind<State> {
   readonly methods: Readonly<Record<string, ActorMethod<State, any, any>>>;
 }
 
+/** The state of a stateless kind: nothing. */
+export type Stateless = Record<string, never>;
+
+/** A kind whose actors keep nothing between messages: never read from or written to the store. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function statelessKind(name: string, methods: Record<string, ActorMethod<Stateless, any, any>>): ActorKind<Stateless> {
+  return { name, stateless: true, initialState: () => ({}), encodeState: () => new Uint8Array(), decodeState: () => ({}), methods };
+}
+
 /** Returns an identity helper for one kind's methods, so TypeScript infers each method's request and
  *  reply types from its wire types: `const method = methodsOf<MyState>();`. */
 export function methodsOf<State>() {
