@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SettingsReader } from '../actors/runtime/settings.js';
+import { DEFAULT_SHARD_COUNT } from '../transport/subjects.js';
 import type { DatabaseTarget } from './persistence/database.js';
 
 export interface NodeConfig {
@@ -65,7 +66,7 @@ export function loadConfig(env: Source = process.env): NodeConfig {
     host: text('HOST', '0.0.0.0')!,
     port: integer('PORT', 8080, 0, 65535),
     logLevel,
-    shardCount: integer('SHARD_COUNT', 256, 1, 65536),
+    shardCount: integer('SHARD_COUNT', DEFAULT_SHARD_COUNT, 1, 65536),
     actorIdleMs: integer('ACTOR_IDLE_MS', 300_000, 10, 86_400_000),
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 10_000, 10, 600_000),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),

@@ -120,7 +120,6 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
     return { tbs, client };
   }
 
-  /** Checks a CSR and queue key for this user and has the keyring sign the credential. */
   /** Verifies a CSR for this user and has the keyring sign it. */
   async function certify(state: State, csrSigned: hs.as.ISigned | null | undefined): Promise<{ csr: hs.as.ClientCsrTbs; credential: Signed }> {
     const csr = verifyCsr(csrSigned);

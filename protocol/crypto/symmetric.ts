@@ -3,7 +3,6 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes as nodeRandom
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
-export const AEAD_KEY_BYTES = 32;
 export const AEAD_NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -28,7 +27,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** AES-256-GCM; the output is ciphertext || 16-byte tag. */
+/** AES-256-GCM with a 32-byte key; the output is ciphertext || 16-byte tag. */
 export function aeadSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
