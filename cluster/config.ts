@@ -20,6 +20,8 @@ export interface NodeConfig {
   requestTimeoutMs: number;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  /** Calls to modules this node serves skip the bus (LOCAL_DISPATCH, default on). */
+  localDispatch: boolean;
   /** True when neither NATS nor an external database is configured. */
   embedded: boolean;
 }
@@ -71,6 +73,7 @@ export function loadConfig(env: Source = process.env): NodeConfig {
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 10_000, 10, 600_000),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 100, 600_000),
+    localDispatch: read.oneOf('LOCAL_DISPATCH', 'true', ['true', 'false']) === 'true',
     embedded: natsUrl === undefined && databaseUrl === undefined,
   };
   return read.done(config);

@@ -96,8 +96,10 @@ export class HomeserverNode {
     const allShards = Array.from({ length: config.shardCount }, (_, shard) => shard);
     const subscriptions: Subscription[] = [];
     teardown.add('bus subjects released', () => Promise.all(subscriptions.map((subscription) => subscription.unsubscribe())));
+    const serve = runtime.call.bind(runtime);
     for (const module of modules) {
-      subscriptions.push(...await serveModule(bus, config.domain, module.name, allShards, runtime.call.bind(runtime)));
+      subscriptions.push(...await serveModule(bus, config.domain, module.name, allShards, serve));
+      if (config.localDispatch) actors.serveLocally(module.name, serve);
     }
 
     const gateway = new Gateway({

@@ -9,9 +9,9 @@ import { idFromKey, idKey, requireId, requireKey } from '../../protocol/qs/ids.j
 import { checkKeyPackageTuple } from '../../protocol/qs/key-package.js';
 import { applyKeyUpdate, newRatchetKey, sealMessage, sealRatchetSecret } from '../../protocol/qs/ratchet.js';
 import { openOwnerConfig, QueueConfigError } from '../../protocol/qs/queue-config.js';
-import { methodsOf, type ActorKind, type RecordWrite } from '../runtime/actor-kind.js';
+import { methodsOf, type ActorContext, type ActorKind, type Outcome, type RecordWrite } from '../runtime/actor-kind.js';
 import { authenticate, senderKey } from './auth.js';
-import type { QsContext } from './context.js';
+import { listenSubject, type QsContext } from './context.js';
 import { deleteKeyPackage, deleteKeyPackagesBefore, deleteMessagesBefore, deleteQueueRows, insertKeyPackage, insertMessages, nextKeyPackage, readMessages, type MessageRow } from './tables.js';
 
 const q = hs.qs;
@@ -67,20 +67,19 @@ function requireQueue(state: QueueState): void {
 }
 
 /** Appends a KEY_UPDATE (fresh randomness sealed to the queue key) and moves the ratchet on. */
-async function keyUpdate(state: QueueState, pcid: Uint8Array, rows: MessageRow[], messages: hs.qs.IQueueMessage[]): Promise<void> {
+async function keyUpdate(state: QueueState, pcid: Uint8Array, rows: MessageRow[]): Promise<void> {
   const fresh = randomBytes(32);
   const message = await sealRatchetSecret(state.queueKey, pcid, state.nextSeq, Kind.KEY_UPDATE, fresh);
   state.ratchetKey = applyKeyUpdate(state.ratchetKey, fresh);
   fresh.fill(0);
-  append(state, message, rows, messages);
+  append(state, message, rows);
   state.sinceUpdate = 0;
   state.lastUpdateMs = Date.now();
 }
 
-/** Gives `message` the next sequence number; its row goes into `rows` (see insertMessages). */
-function append(state: QueueState, message: hs.qs.IQueueMessage, rows: MessageRow[], messages: hs.qs.IQueueMessage[]): void {
+/** Gives `message` the next sequence number; its row goes into `rows` (see stored). */
+function append(state: QueueState, message: hs.qs.IQueueMessage, rows: MessageRow[]): void {
   rows.push({ seq: state.nextSeq, data: q.QueueMessage.encode(message).finish() });
-  messages.push(message);
   state.nextSeq++;
 }
 
@@ -95,30 +94,42 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
     return result.params;
   };
 
-  const enqueueOne = async (state: QueueState, pcid: Uint8Array, item: hs.qs.IEnqueueItem, rows: MessageRow[]): Promise<hs.qs.IEnqueueResult> => {
+  /** The rows appended in this turn, written with the snapshot and, once that has committed, published
+   *  to the queue's live listener (a listener never sees a message that could still be lost). */
+  const stored = (actor: ActorContext, rows: MessageRow[]): Pick<Outcome<QueueState, unknown>, 'records' | 'afterCommit'> => {
+    if (rows.length === 0) return {};
+    return {
+      records: insertMessages(actor.key, rows),
+      afterCommit: () => {
+        const subject = listenSubject(ctx.domain, idFromKey(actor.key));
+        for (const row of rows) ctx.bus.publish(subject, row.data);
+      },
+    };
+  };
+
+  const enqueueOne = async (state: QueueState, pcid: Uint8Array, item: hs.qs.IEnqueueItem, rows: MessageRow[]): Promise<hs.qs.EnqueueStatus> => {
     const authEnc = item.authEnc ?? EMPTY;
     const configId = hex(authEnc);
     if (!state.verifiedConfigs.has(configId)) {
       try {
         await openOwnerConfig(ctx.keys.queueConfig, state.queueKey, { pcid, authEnc, authCiphertext: item.authCiphertext ?? EMPTY });
       } catch (error) {
-        if (error instanceof QueueConfigError) return { status: q.EnqueueStatus.NOT_OWNER_SEALED };
+        if (error instanceof QueueConfigError) return q.EnqueueStatus.NOT_OWNER_SEALED;
         throw error;
       }
       state.verifiedConfigs.add(configId);
     }
     if (state.blocked.size > 0 && state.blocked.has(hex(blocklistHash(state.salt, item.groupId ?? EMPTY)))) {
-      return { status: q.EnqueueStatus.BLOCKED };
+      return q.EnqueueStatus.BLOCKED;
     }
-    const messages: hs.qs.IQueueMessage[] = [];
     if (state.sinceUpdate >= ctx.settings.keyUpdateMessages || Date.now() - state.lastUpdateMs >= ctx.settings.keyUpdateMs) {
-      await keyUpdate(state, pcid, rows, messages);
+      await keyUpdate(state, pcid, rows);
     }
     const sealed = sealMessage(state.ratchetKey, pcid, state.nextSeq, item.payload ?? EMPTY);
     state.ratchetKey = sealed.nextKey;
     state.sinceUpdate++;
-    append(state, sealed.message, rows, messages);
-    return { status: q.EnqueueStatus.ENQUEUED, messages };
+    append(state, sealed.message, rows);
+    return q.EnqueueStatus.ENQUEUED;
   };
 
   return {
@@ -160,8 +171,8 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
             ratchetKey, lastUpdateMs: now, lastActivityMs: now, salt: randomBytes(SALT_BYTES),
           };
           const rows: MessageRow[] = [];
-          append(next, await sealRatchetSecret(next.queueKey, pcid, 0, Kind.RATCHET_INIT, ratchetKey), rows, []);
-          return { state: next, records: insertMessages(actor.key, rows), reply: {} };
+          append(next, await sealRatchetSecret(next.queueKey, pcid, 0, Kind.RATCHET_INIT, ratchetKey), rows);
+          return { state: next, ...stored(actor, rows), reply: {} };
         },
       }),
 
@@ -189,9 +200,9 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
             // Configs sealed under the old key no longer authenticate (docs/decisions.md).
             state.queueKey = queueKey;
             state.verifiedConfigs.clear();
-            await keyUpdate(state, idFromKey(actor.key), rows, []);
+            await keyUpdate(state, idFromKey(actor.key), rows);
           }
-          return { state, records: insertMessages(actor.key, rows), reply: {} };
+          return { state, ...stored(actor, rows), reply: {} };
         },
       }),
 
@@ -272,12 +283,12 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
       Enqueue: method({
         access: 'internal', request: q.EnqueueRequest, response: q.EnqueueReply, keyOf: byPcid,
         handle: async (state, request, actor) => {
-          if (!state.exists) return { reply: { results: request.items.map(() => ({ status: q.EnqueueStatus.NO_SUCH_QUEUE })) } };
+          if (!state.exists) return { reply: { statuses: request.items.map(() => q.EnqueueStatus.NO_SUCH_QUEUE) } };
           const pcid = idFromKey(actor.key);
           const rows: MessageRow[] = [];
-          const results: hs.qs.IEnqueueResult[] = [];
-          for (const item of request.items) results.push(await enqueueOne(state, pcid, item, rows));
-          return rows.length > 0 ? { state, records: insertMessages(actor.key, rows), reply: { results } } : { reply: { results } };
+          const statuses: hs.qs.EnqueueStatus[] = [];
+          for (const item of request.items) statuses.push(await enqueueOne(state, pcid, item, rows));
+          return rows.length > 0 ? { state, ...stored(actor, rows), reply: { statuses } } : { reply: { statuses } };
         },
       }),
 

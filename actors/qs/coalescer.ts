@@ -12,7 +12,7 @@ const MAX_ITEMS_PER_REQUEST = 256;
 
 interface Waiting {
   item: hs.qs.IEnqueueItem;
-  resolve(result: hs.qs.IEnqueueResult): void;
+  resolve(status: hs.qs.EnqueueStatus): void;
   reject(error: unknown): void;
 }
 
@@ -27,14 +27,14 @@ export class EnqueueCoalescer {
 
   constructor(private readonly ctx: QsContext) {}
 
-  enqueue(pcid: Uint8Array, item: hs.qs.IEnqueueItem): Promise<hs.qs.IEnqueueResult> {
+  enqueue(pcid: Uint8Array, item: hs.qs.IEnqueueItem): Promise<hs.qs.EnqueueStatus> {
     const key = idKey(pcid);
     let line = this.lines.get(key);
     if (!line) {
       line = { pcid, waiting: [], busy: false };
       this.lines.set(key, line);
     }
-    const result = new Promise<hs.qs.IEnqueueResult>((resolve, reject) => line.waiting.push({ item, resolve, reject }));
+    const result = new Promise<hs.qs.EnqueueStatus>((resolve, reject) => line.waiting.push({ item, resolve, reject }));
     if (!line.busy) void this.send(key, line);
     return result;
   }
@@ -45,7 +45,7 @@ export class EnqueueCoalescer {
       const batch = line.waiting.splice(0, MAX_ITEMS_PER_REQUEST);
       try {
         const reply = await callQs(this.ctx, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, q.EnqueueRequest, q.EnqueueReply);
-        batch.forEach((waiting, i) => waiting.resolve(reply.results[i] ?? { status: q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED }));
+        batch.forEach((waiting, i) => waiting.resolve(reply.statuses[i] ?? q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED));
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);
       }

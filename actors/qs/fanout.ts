@@ -1,14 +1,14 @@
 // Local enqueue (DS -> QS). A fan-out actor opens each sealed queue config (or finds it in this node's
-// routing cache), hands the message to the queue's actor, and publishes what was stored to the queue's
-// live-listener subject once it is persisted. Fan-out actors hold no state; the caller spreads its
-// requests over many of them (fanOutKey) so that fan-outs run in parallel.
+// routing cache) and hands the message to the queue's actor, which stores it and tells the queue's live
+// listener. Fan-out actors hold no state; the caller spreads its requests over many of them
+// (fanOutKey) so that fan-outs run in parallel.
 import { hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
-import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
+import { randomBytes } from '../../protocol/crypto/index.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
 import { methodsOf, statelessKind, type ActorKind, type Stateless } from '../runtime/actor-kind.js';
 import { EnqueueCoalescer } from './coalescer.js';
-import { listenSubject, QS_MODULE, type QsContext } from './context.js';
+import { QS_MODULE, type QsContext } from './context.js';
 import type { ActorClient } from '../../transport/envelope.js';
 
 const q = hs.qs;
@@ -25,9 +25,12 @@ export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnq
   return q.LocalEnqueueReply.decode(reply);
 }
 
+const bytesKey = (bytes: Uint8Array | null | undefined): string =>
+  (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : '');
+
 type Envelope = { pcid: Uint8Array; authEnc: Uint8Array; authCiphertext: Uint8Array };
 
-/** Opened configs by digest of their sealed bytes, oldest first (a Map keeps insertion order). Holds
+/** Opened configs by their sealed bytes, oldest first (a Map keeps insertion order). Holds
  *  the opening itself, so concurrent fan-outs to one config open it once; failures are not kept. */
 class ConfigCache {
   private readonly entries = new Map<string, Promise<Envelope>>();
@@ -51,12 +54,9 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
   const coalescer = new EnqueueCoalescer(ctx);
 
   const open = (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> => {
-    const enc = sealed.enc ?? new Uint8Array();
-    const ciphertext = sealed.ciphertext ?? new Uint8Array();
-    const both = new Uint8Array(enc.length + ciphertext.length);
-    both.set(enc);
-    both.set(ciphertext, enc.length);
-    const id = Buffer.from(sha256(both)).toString('hex');
+    // The sealed bytes themselves are the key (a string Map lookup is cheaper than hashing them first);
+    // any change to them is another entry, which must open on its own.
+    const id = `${bytesKey(sealed.enc)}.${bytesKey(sealed.ciphertext)}`;
     return cache.open(id, () => openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
   };
 
@@ -71,16 +71,11 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
       if (error instanceof QueueConfigError) return 'rejected';
       throw error;
     }
-    const reply = await coalescer.enqueue(envelope.pcid, {
+    const status = await coalescer.enqueue(envelope.pcid, {
       groupId: request.groupId, payload: request.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
     });
-    switch (reply.status) {
-      case q.EnqueueStatus.ENQUEUED: {
-        // Persisted by now: a listener never sees a message that could still be lost.
-        const subject = listenSubject(ctx.domain, envelope.pcid);
-        for (const message of reply.messages ?? []) ctx.bus.publish(subject, q.QueueMessage.encode(message).finish());
-        return 'ok';
-      }
+    switch (status) {
+      case q.EnqueueStatus.ENQUEUED: return 'ok';
       case q.EnqueueStatus.BLOCKED: return 'ok'; // dropped silently: the DS must not learn blocklists
       case q.EnqueueStatus.NO_SUCH_QUEUE: return 'deleted';
       default: return 'rejected';

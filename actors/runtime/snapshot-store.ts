@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { conflict, unavailable } from '../../protocol/errors.js';
 import type { RecordWrite } from './actor-kind.js';
 import { SqlBatch } from './sql-batch.js';
+import { sqlTransactions, type SqlTransactions } from './sql-session.js';
 
 export interface Snapshot {
   version: number;
@@ -49,10 +50,10 @@ interface RowChange {
 export class OrmSnapshotStore implements SnapshotStore {
   private queue: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
-  private readonly postgres: boolean;
+  private readonly sql: SqlTransactions;
 
   constructor(private readonly orm: MikroORM, private readonly maxBatch = 2000) {
-    this.postgres = orm.config.get('clientUrl', '')?.startsWith('postgres') ?? false;
+    this.sql = sqlTransactions(orm);
   }
 
   async load(kind: string, key: string): Promise<Snapshot | undefined> {
@@ -99,8 +100,8 @@ export class OrmSnapshotStore implements SnapshotStore {
   private async commit(batch: PendingWrite[]): Promise<void> {
     const committed = new Map<PendingWrite, number>();
     try {
-      await this.orm.em.fork().transactional(async (em) => {
-        const sql = new SqlBatch(em, this.postgres);
+      await this.sql.transaction(async (session) => {
+        const sql = new SqlBatch(session, this.sql.postgres);
         // Rounds: a round holds at most one row change per actor; a second one (a break in an
         // actor's version chain, e.g. a delete then a re-create) waits for the next round.
         for (const round of rounds(batch)) {

@@ -1,14 +1,14 @@
 // SQL inside one snapshot transaction: statements that return rows, and actors' records, with row
 // inserts into the same table and columns merged into multi-row statements.
-import type { EntityManager } from '@mikro-orm/core';
 import type { RecordWrite, RowInsert, SqlStatement } from './actor-kind.js';
+import type { SqlSession } from './sql-session.js';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 export class SqlBatch {
   private pending: RecordWrite[] = [];
 
-  constructor(private readonly em: EntityManager, private readonly postgres: boolean) {}
+  constructor(private readonly session: SqlSession, private readonly postgres: boolean) {}
 
   /** PostgreSQL cannot infer types of parameters inside VALUES lists; SQLite needs no casts. */
   integer(placeholder: string): string {
@@ -19,12 +19,12 @@ export class SqlBatch {
     return this.postgres ? `${placeholder}::bytea` : placeholder;
   }
 
-  async rows<T = { kind: string; key: string }>(sql: string, params: unknown[]): Promise<T[]> {
-    return this.em.getConnection().execute<T[]>(sql, params, 'all', this.em.getTransactionContext());
+  rows<T = { kind: string; key: string }>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.session.query<T>(sql, params);
   }
 
   async run(statement: SqlStatement): Promise<void> {
-    await this.em.getConnection().execute(statement.sql, statement.params, 'run', this.em.getTransactionContext());
+    await this.session.query(statement.sql, statement.params);
   }
 
   queueRecords(records: RecordWrite[]): void {

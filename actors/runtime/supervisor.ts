@@ -5,7 +5,7 @@
 import { dispatch, spawn, spawnStateless, stop, type ActorSystemRef, type Ref } from 'nact';
 import type { Logger } from 'pino';
 import { badRequest, deadlineExceeded, HsError, internal, notFound, unavailable } from '../../protocol/errors.js';
-import type { ActorContext, ActorKind } from './actor-kind.js';
+import type { ActorContext, ActorKind, Outcome } from './actor-kind.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 interface Mail {
@@ -42,6 +42,7 @@ export class Supervisor<State> {
   private readonly activations = new Map<string, Activation>();
   private readonly parent: Ref<never>;
   private accepting = true;
+  private statelessPending = 0;
   private drained: (() => void) | undefined;
 
   constructor(
@@ -65,6 +66,7 @@ export class Supervisor<State> {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       return Promise.reject(badRequest(`${method}: the ${this.kind.name} it addresses must be named by 1 to ${MAX_KEY_LENGTH} characters`));
     }
+    if (this.kind.stateless) return this.track(new Promise((resolve, reject) => void this.runStateless(key, { method, body, deadline, resolve, reject })));
     const activation = this.activate(key);
     activation.pending++;
     activation.lastActive = Date.now();
@@ -75,6 +77,65 @@ export class Supervisor<State> {
       activation.lastActive = Date.now();
       if (this.drained && this.pendingTotal() === 0) this.drained();
     });
+  }
+
+  /** Counts a stateless message as in flight until it settles, for drain(). */
+  private track(reply: Promise<Uint8Array>): Promise<Uint8Array> {
+    this.statelessPending++;
+    return reply.finally(() => {
+      this.statelessPending--;
+      if (this.drained && this.pendingTotal() === 0) this.drained();
+    });
+  }
+
+  /** A stateless kind has nothing to keep consistent, so its messages need neither an activation nor
+   *  a mailbox: each runs at once, side by side with the others. */
+  private async runStateless(key: string, mail: Mail): Promise<void> {
+    if (mail.deadline !== 0 && Date.now() > mail.deadline) {
+      mail.reject(deadlineExceeded('the request expired while queued'));
+      return;
+    }
+    const ctx: ActorContext = { kind: this.kind.name, key, log: this.log };
+    const decoded = this.decode(mail);
+    let outcome: Outcome<State, unknown> | undefined;
+    try {
+      outcome = decoded && await this.handle(ctx, this.kind.initialState(key), mail, decoded.request);
+    } catch (error) {
+      // The caller already has INTERNAL; there is no state to reset.
+      this.log.error({ kind: this.kind.name, err: describe(error) }, 'stateless handler crashed');
+      return;
+    }
+    if (!outcome) return;
+    if (outcome.state !== undefined || (outcome.records?.length ?? 0) > 0) {
+      mail.reject(internal(`${this.kind.name} is stateless but ${mail.method} returned a state`));
+      return;
+    }
+    this.replyAfter(undefined, mail, this.kind.methods[mail.method]!.response.encode(outcome.reply).finish(), outcome.afterCommit);
+  }
+
+  /** The decoded request, or undefined when it is malformed (the mail is then refused). */
+  private decode(mail: Mail): { request: unknown } | undefined {
+    try {
+      return { request: this.kind.methods[mail.method]!.request.decode(mail.body) };
+    } catch (error) {
+      mail.reject(badRequest(`malformed ${mail.method} request: ${(error as Error).message}`));
+      return undefined;
+    }
+  }
+
+  /** Runs the method. Returns undefined when the handler refused (HsError, passed to the caller).
+   *  Anything else is a crash: the caller gets INTERNAL and the error is rethrown for supervision. */
+  private async handle(ctx: ActorContext, state: State, mail: Mail, request: unknown): Promise<Outcome<State, unknown> | undefined> {
+    try {
+      return await this.kind.methods[mail.method]!.handle(state, request, ctx);
+    } catch (error) {
+      if (error instanceof HsError) {
+        mail.reject(error);
+        return undefined;
+      }
+      mail.reject(internal(`${this.kind.name}.${mail.method} failed; the actor was restarted from its last snapshot`));
+      throw error;
+    }
   }
 
   /** Stops actors with nothing in flight that have been idle for at least `idleMs`. Their state is
@@ -100,7 +161,7 @@ export class Supervisor<State> {
   }
 
   private pendingTotal(): number {
-    let total = 0;
+    let total = this.statelessPending;
     for (const activation of this.activations.values()) total += activation.pending;
     return total;
   }
@@ -142,33 +203,14 @@ export class Supervisor<State> {
       mail.reject(error instanceof HsError ? error : unavailable('could not load actor state'));
       return UNLOADED;
     }
-    const method = this.kind.methods[mail.method]!;
-    let request: unknown;
-    try {
-      request = method.request.decode(mail.body);
-    } catch (error) {
-      mail.reject(badRequest(`malformed ${mail.method} request: ${(error as Error).message}`));
-      return current;
-    }
-    let outcome;
-    try {
-      outcome = await method.handle(current.state, request, ctx);
-    } catch (error) {
-      if (error instanceof HsError) {
-        mail.reject(error);
-        // The handler may have changed the state before refusing; forget it, reload on next use.
-        return UNLOADED;
-      }
-      mail.reject(internal(`${this.kind.name}.${mail.method} failed; the actor was restarted from its last snapshot`));
-      throw error;
-    }
-    const reply = method.response.encode(outcome.reply).finish();
+    const decoded = this.decode(mail);
+    if (!decoded) return current;
+    const outcome = await this.handle(ctx, current.state, mail, decoded.request);
+    // Refused: the handler may have changed the state before refusing; forget it, reload on next use.
+    if (!outcome) return UNLOADED;
+    const reply = this.kind.methods[mail.method]!.response.encode(outcome.reply).finish();
     if (outcome.state === undefined && (outcome.records?.length ?? 0) === 0) {
       this.replyAfter(activation.lastWrite, mail, reply, outcome.afterCommit);
-      return current;
-    }
-    if (this.kind.stateless) {
-      mail.reject(internal(`${this.kind.name} is stateless but ${mail.method} returned a state`));
       return current;
     }
     // Records without a new state still bump the version, which fences them like any write.
@@ -215,7 +257,6 @@ export class Supervisor<State> {
   }
 
   private async load(key: string): Promise<{ loaded: true; state: State; version: number }> {
-    if (this.kind.stateless) return { loaded: true, state: this.kind.initialState(key), version: 0 };
     const snapshot = await this.store.load(this.kind.name, key);
     if (!snapshot) return { loaded: true, state: this.kind.initialState(key), version: 0 };
     return { loaded: true, state: this.kind.decodeState(snapshot.data), version: snapshot.version };

@@ -1,4 +1,6 @@
 // The actor runtime, on both node shapes: NATS + PostgreSQL, and embedded (in-process bus + SQLite).
+// On NATS every call crosses the bus (LOCAL_DISPATCH=false), so request/reply through the NATS server is
+// what these tests exercise there; embedded nodes dispatch in-process as production nodes do.
 import test from 'ava';
 import { ErrorCode, HsError } from '../../protocol/errors.js';
 import { counterModule } from '../fixtures/counter-module.js';
@@ -18,7 +20,7 @@ const until = async (condition: () => boolean, what: string): Promise<void> => {
 
 for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
   const setup = async (overrides: Record<string, string> = {}) => {
-    const environment = await createTestEnvironment(backend);
+    const environment = await createTestEnvironment(backend, backend === 'nats-postgres' ? { LOCAL_DISPATCH: 'false' } : {});
     const started = await startTestNode(environment, [counterModule], overrides);
     const counters = new CounterBusClient(started.node.actors);
     return {

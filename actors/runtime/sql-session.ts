@@ -1,0 +1,77 @@
+// Transactions for the runtime's hot writes. MikroORM's raw `execute` inlines every parameter into the
+// SQL text (bytes as hex literals), which for multi-row inserts of queue messages costs more CPU, in
+// this process and in the database, than the rows themselves. On PostgreSQL this module therefore
+// talks to a pooled pg connection directly, with bound parameters; SQLite keeps the ORM path, where
+// the driver is in-process and the inlining is cheap in comparison.
+import type { MikroORM } from '@mikro-orm/core';
+
+export interface SqlSession {
+  /** Runs one statement written with `?` placeholders; resolves with the rows it returns. */
+  query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface SqlTransactions {
+  readonly postgres: boolean;
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+}
+
+/** The parts of a pg client and of knex's pool used here (neither library types them for MikroORM). */
+interface PgClient {
+  query(query: { text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+interface PgPool {
+  client: {
+    dialect: string;
+    acquireConnection(): Promise<PgClient>;
+    releaseConnection(connection: PgClient): Promise<void>;
+  };
+}
+
+export function sqlTransactions(orm: MikroORM): SqlTransactions {
+  const knex = (orm.em.getConnection() as unknown as { getKnex?: () => PgPool }).getKnex?.();
+  return knex?.client.dialect === 'postgresql' ? new PgTransactions(knex) : new OrmTransactions(orm);
+}
+
+class PgTransactions implements SqlTransactions {
+  readonly postgres = true;
+
+  constructor(private readonly pool: PgPool) {}
+
+  async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    const client = await this.pool.client.acquireConnection();
+    const session: SqlSession = {
+      query: async <Row>(sql: string, params: readonly unknown[]) => (await client.query({ text: numberPlaceholders(sql), values: [...params] })).rows as Row[],
+    };
+    try {
+      await client.query({ text: 'begin' });
+      const result = await work(session);
+      await client.query({ text: 'commit' });
+      return result;
+    } catch (error) {
+      await client.query({ text: 'rollback' }).catch(() => undefined);
+      throw error;
+    } finally {
+      await this.pool.client.releaseConnection(client);
+    }
+  }
+}
+
+class OrmTransactions implements SqlTransactions {
+  readonly postgres = false;
+
+  constructor(private readonly orm: MikroORM) {}
+
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.orm.em.fork().transactional((em) => work({
+      query: <Row>(sql: string, params: readonly unknown[]) =>
+        em.getConnection().execute<Row[]>(sql, [...params], 'all', em.getTransactionContext()),
+    }));
+  }
+}
+
+/** `?` placeholders to PostgreSQL's `$1, $2, ...`, leaving quoted literals and identifiers alone. */
+export function numberPlaceholders(sql: string): string {
+  let next = 0;
+  return sql.replace(/'[^']*'|"[^"]*"|\?/g, (match) => (match === '?' ? `$${++next}` : match));
+}
