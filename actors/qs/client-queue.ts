@@ -1,7 +1,9 @@
 // The client-record actor, one per PCID: the client's auth and queue encryption keys, its blocklist,
 // its KeyPackages (rows in qs_key_package) and its fan-out queue (sequence counter and ratchet in the
 // snapshot, messages in qs_message, written in the same transaction). One message at a time per
-// queue, so sequence numbers are consecutive without any lock.
+// queue, so sequence numbers are consecutive without any lock. Enqueue is journaled: it writes only
+// message rows, the last one carrying the sealed queue head (ratchet key and key-update schedule), and
+// catchUp folds the newest head into the snapshot on activation; every other change writes the snapshot.
 import { hs } from '../../schemas/index.js';
 import { badRequest, conflict, notFound } from '../../protocol/errors.js';
 import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
@@ -12,11 +14,12 @@ import { openOwnerConfig, QueueConfigError } from '../../protocol/qs/queue-confi
 import { methodsOf, type ActorContext, type ActorKind, type Outcome, type RecordWrite } from '../runtime/actor-kind.js';
 import { authenticate, senderKey } from './auth.js';
 import { listenSubject, type QsContext } from './context.js';
-import { deleteKeyPackage, deleteKeyPackagesBefore, deleteMessagesBefore, deleteQueueRows, insertKeyPackage, insertMessages, nextKeyPackage, readMessages, type MessageRow } from './tables.js';
+import { deleteKeyPackage, deleteKeyPackagesBefore, deleteMessagesBefore, deleteQueueRows, insertKeyPackage, insertMessages, latestHead, nextKeyPackage, readMessages, type MessageRow } from './tables.js';
 
 const q = hs.qs;
 const Kind = q.QueueMessageKind;
 const RATCHET_PURPOSE = 'qs-queue-ratchet';
+const HEAD_PURPOSE = 'qs-queue-head';
 const SALT_BYTES = 16;
 
 export interface QueueState {
@@ -36,6 +39,8 @@ export interface QueueState {
   blocked: Set<string>;
   lastActivityMs: number;
   seenTokens: hs.qs.ISeenToken[];
+  /** The live-listener subject, worked out once per activation (never persisted). */
+  listenSubject: string | undefined;
   /** Owner-sealed configs already checked in this activation (never persisted). */
   verifiedConfigs: Set<string>;
   /** The current KeyPackage publication is positions [kpFloor, kpNext). */
@@ -57,7 +62,7 @@ const blocklistHash = (salt: Uint8Array, groupId: Uint8Array): Uint8Array => {
 function absent(): QueueState {
   return {
     exists: false, puid: EMPTY, authKey: EMPTY, queueKey: EMPTY, nextSeq: 0, firstSeq: 0, ratchetKey: EMPTY, sinceUpdate: 0,
-    lastUpdateMs: 0, salt: EMPTY, blocklist: [], blocked: new Set(), lastActivityMs: 0, seenTokens: [], verifiedConfigs: new Set(),
+    lastUpdateMs: 0, salt: EMPTY, blocklist: [], blocked: new Set(), lastActivityMs: 0, seenTokens: [], listenSubject: undefined, verifiedConfigs: new Set(),
     kpFloor: 0, kpNext: 0, kpTaken: new Set(),
   };
 }
@@ -96,12 +101,12 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
 
   /** The rows appended in this turn, written with the snapshot and, once that has committed, published
    *  to the queue's live listener (a listener never sees a message that could still be lost). */
-  const stored = (actor: ActorContext, rows: MessageRow[]): Pick<Outcome<QueueState, unknown>, 'records' | 'afterCommit'> => {
+  const stored = (state: QueueState, actor: ActorContext, rows: MessageRow[]): Pick<Outcome<QueueState, unknown>, 'records' | 'afterCommit'> => {
     if (rows.length === 0) return {};
+    const subject = (state.listenSubject ??= listenSubject(ctx.domain, idFromKey(actor.key)));
     return {
       records: insertMessages(actor.key, rows),
       afterCommit: () => {
-        const subject = listenSubject(ctx.domain, idFromKey(actor.key));
         for (const row of rows) ctx.bus.publish(subject, row.data);
       },
     };
@@ -151,8 +156,14 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         ratchetKey: ctx.operatorKey.open(RATCHET_PURPOSE, s.sealedRatchetKey),
         sinceUpdate: s.messagesSinceKeyUpdate, lastUpdateMs: s.lastKeyUpdateMs, salt: s.blocklistSalt,
         blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(hex)), lastActivityMs: s.lastActivityMs,
-        seenTokens: s.seenTokens, verifiedConfigs: new Set(), kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
+        seenTokens: s.seenTokens, listenSubject: undefined, verifiedConfigs: new Set(), kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
       };
+    },
+    catchUp: async (state, key) => {
+      const latest = await latestHead(ctx.orm, key, state.nextSeq);
+      if (!latest) return state;
+      const head = q.QueueHead.decode(ctx.operatorKey.open(HEAD_PURPOSE, latest.head));
+      return { ...state, nextSeq: latest.seq + 1, ratchetKey: head.ratchetKey, sinceUpdate: head.messagesSinceKeyUpdate, lastUpdateMs: head.lastKeyUpdateMs };
     },
     methods: {
       /** From the user-record actor: a new client record with its queue; message 0 carries the first
@@ -172,7 +183,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           };
           const rows: MessageRow[] = [];
           append(next, await sealRatchetSecret(next.queueKey, pcid, 0, Kind.RATCHET_INIT, ratchetKey), rows);
-          return { state: next, ...stored(actor, rows), reply: {} };
+          return { state: next, ...stored(next, actor, rows), reply: {} };
         },
       }),
 
@@ -202,7 +213,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
             state.verifiedConfigs.clear();
             await keyUpdate(state, idFromKey(actor.key), rows);
           }
-          return { state, ...stored(actor, rows), reply: {} };
+          return { state, ...stored(state, actor, rows), reply: {} };
         },
       }),
 
@@ -288,7 +299,12 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           const rows: MessageRow[] = [];
           const statuses: hs.qs.EnqueueStatus[] = [];
           for (const item of request.items) statuses.push(await enqueueOne(state, pcid, item, rows));
-          return rows.length > 0 ? { state, ...stored(actor, rows), reply: { statuses } } : { reply: { statuses } };
+          if (rows.length === 0) return { reply: { statuses } };
+          rows.at(-1)!.head = ctx.operatorKey.seal(HEAD_PURPOSE, q.QueueHead.encode({
+            ratchetKey: state.ratchetKey, messagesSinceKeyUpdate: state.sinceUpdate, lastKeyUpdateMs: state.lastUpdateMs,
+          }).finish());
+          // Journaled: the rows (with the head) are the whole write; the (queue, seq) key fences them.
+          return { state, ...stored(state, actor, rows), journal: true, reply: { statuses } };
         },
       }),
 

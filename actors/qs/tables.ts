@@ -8,11 +8,21 @@ const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOf
 export interface MessageRow {
   seq: number;
   data: Uint8Array;
+  /** The sealed queue head after this row (journaled enqueues: their last row only). */
+  head?: Uint8Array;
 }
 
 /** Row inserts, which the snapshot store merges with other queues' into multi-row statements. */
 export function insertMessages(queue: string, rows: readonly MessageRow[]): RowInsert[] {
-  return rows.map((row) => ({ insertInto: 'qs_message', values: { queue, seq: row.seq, data: bytes(row.data) } }));
+  return rows.map((row) => ({ insertInto: 'qs_message', values: { queue, seq: row.seq, data: bytes(row.data), head: row.head ? bytes(row.head) : null } }));
+}
+
+/** The newest journaled queue head at or after `fromSeq`, if any. */
+export async function latestHead(orm: MikroORM, queue: string, fromSeq: number): Promise<{ seq: number; head: Uint8Array } | undefined> {
+  const rows: { seq: number | string; head: Buffer }[] = await orm.em.getConnection().execute(
+    'select seq, head from qs_message where queue = ? and seq >= ? and head is not null order by seq desc limit 1', [queue, fromSeq]);
+  const row = rows[0];
+  return row && { seq: Number(row.seq), head: new Uint8Array(row.head) };
 }
 
 export const deleteMessagesBefore = (queue: string, seq: number): SqlStatement =>

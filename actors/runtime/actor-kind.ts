@@ -47,6 +47,12 @@ export interface Outcome<State, Reply> {
   /** Rows the actor keeps outside its snapshot (e.g. queued messages), written in the same
    *  transaction as the new state and only if that state write succeeds. */
   records?: RecordWrite[];
+  /** The new state can be rebuilt from this outcome's records (ActorKind.catchUp folds them into the
+   *  last snapshot), so only the records are written and the snapshot row is left alone: one row
+   *  insert instead of an insert and an update, for a busy actor's appends (queued messages). The
+   *  records must fence themselves: a unique key that a stale activation's records would collide with.
+   *  Needs a new `state` and at least one record. */
+  journal?: boolean;
   /** Work that must only happen once the outcome is durable (e.g. notifying a listener); runs right
    *  after the reply is sent. It must not throw (failures are logged) and cannot change the state. */
   afterCommit?: () => void;
@@ -77,6 +83,9 @@ export interface ActorKind<State> {
   initialState(key: string): State;
   encodeState(state: State): Uint8Array;
   decodeState(data: Uint8Array): State;
+  /** For kinds with journal outcomes: brings the state decoded from the snapshot up to date with the
+   *  records journaled after it. Runs on every activation that found a snapshot. */
+  catchUp?(state: State, key: string): Promise<State>;
   // Each method has its own request and reply types, so the map cannot name one of them.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly methods: Readonly<Record<string, ActorMethod<State, any, any>>>;

@@ -17,15 +17,25 @@ export interface SnapshotStore {
    *  version. `data === null` deletes the row. `records` run in the same transaction, after the
    *  snapshot write and only if it succeeded. Rejects with CONFLICT when fenced out. */
   save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records?: RecordWrite[]): Promise<number>;
+  /** Writes `records` alone, in order with the actor's other writes (a journal outcome): the snapshot
+   *  stays at `version`. `stillValid` is asked when the write's transaction is assembled; false
+   *  (an earlier write of the actor failed, so this one builds on a state the database never held)
+   *  refuses it with CONFLICT. */
+  append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number>;
   close(): Promise<void>;
 }
+
+/** A new snapshot, `null` to delete it, or JOURNAL: records only, the snapshot row untouched. */
+type SnapshotData = Uint8Array | null | typeof JOURNAL;
+const JOURNAL = Symbol('journal');
 
 interface PendingWrite {
   kind: string;
   key: string;
   expectedVersion: number;
-  data: Uint8Array | null;
+  data: SnapshotData;
   records: RecordWrite[];
+  stillValid?: () => boolean;
   resolve(version: number): void;
   reject(error: unknown): void;
 }
@@ -36,7 +46,7 @@ interface RowChange {
   key: string;
   expectedVersion: number;
   newVersion: number;
-  data: Uint8Array | null;
+  data: SnapshotData;
   writes: PendingWrite[];
 }
 
@@ -70,6 +80,13 @@ export class OrmSnapshotStore implements SnapshotStore {
     });
   }
 
+  append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind, key, expectedVersion: version, data: JOURNAL, records, stillValid, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
   async close(): Promise<void> {
     await this.flushing;
   }
@@ -97,7 +114,13 @@ export class OrmSnapshotStore implements SnapshotStore {
     }
   }
 
-  private async commit(batch: PendingWrite[]): Promise<void> {
+  private async commit(assembled: PendingWrite[]): Promise<void> {
+    const batch: PendingWrite[] = [];
+    for (const write of assembled) {
+      if (!write.stillValid || write.stillValid()) batch.push(write);
+      else write.reject(conflict(`${write.kind} actor: a write before this one failed`));
+    }
+    if (batch.length === 0) return;
     const committed = new Map<PendingWrite, number>();
     try {
       await this.sql.transaction(async (session) => {
@@ -110,7 +133,7 @@ export class OrmSnapshotStore implements SnapshotStore {
             if (!applied.has(change)) continue;
             for (const write of change.writes) {
               sql.queueRecords(write.records);
-              committed.set(write, write.expectedVersion + 1);
+              committed.set(write, write.data === JOURNAL ? write.expectedVersion : write.expectedVersion + 1);
             }
           }
           await sql.flushRecords();
@@ -136,20 +159,23 @@ export class OrmSnapshotStore implements SnapshotStore {
     const markReturned = (rows: { kind: string; key: string }[]): void => {
       for (const row of rows) applied.add(byKey.get(`${row.kind}\u0000${row.key}`)!);
     };
-    const inserts = round.filter((change) => change.data !== null && change.expectedVersion === 0);
-    const updates = round.filter((change) => change.data !== null && change.expectedVersion > 0);
+    const snapshot = (change: RowChange): change is RowChange & { data: Uint8Array } => change.data !== null && change.data !== JOURNAL;
+    const inserts = round.filter((change) => snapshot(change) && change.expectedVersion === 0);
+    const updates = round.filter((change) => snapshot(change) && change.expectedVersion > 0);
     const deletes = round.filter((change) => change.data === null);
+    // Records alone: fenced by their own unique keys, not by the snapshot version.
+    for (const change of round) if (change.data === JOURNAL) applied.add(change);
     for (const chunk of chunks(inserts, 400)) {
       markReturned(await sql.rows(
         `insert into actor_snapshot (kind, key, version, data, updated_at) values ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')} on conflict do nothing returning kind, key`,
-        chunk.flatMap((change) => [change.kind, change.key, change.newVersion, Buffer.from(change.data!), now])));
+        chunk.flatMap((change) => [change.kind, change.key, change.newVersion, Buffer.from(change.data as Uint8Array), now])));
     }
     for (const chunk of chunks(updates, 400)) {
       const first = `(?, ?, ${sql.integer('?')}, ${sql.integer('?')}, ${sql.blob('?')})`;
       const values = [first, ...chunk.slice(1).map(() => '(?, ?, ?, ?, ?)')].join(', ');
       markReturned(await sql.rows(
         `with v (kind, key, expected, next, data) as (values ${values}) update actor_snapshot set version = v.next, data = v.data, updated_at = ? from v where actor_snapshot.kind = v.kind and actor_snapshot.key = v.key and actor_snapshot.version = v.expected returning actor_snapshot.kind, actor_snapshot.key`,
-        [...chunk.flatMap((change) => [change.kind, change.key, change.expectedVersion, change.newVersion, Buffer.from(change.data!)]), now]));
+        [...chunk.flatMap((change) => [change.kind, change.key, change.expectedVersion, change.newVersion, Buffer.from(change.data as Uint8Array)]), now]));
     }
     for (const change of deletes) {
       markReturned(await sql.rows('delete from actor_snapshot where kind = ? and key = ? and version = ? returning kind, key',
@@ -167,14 +193,20 @@ function rounds(batch: PendingWrite[]): RowChange[][] {
     const changes = perActor.get(id) ?? [];
     perActor.set(id, changes);
     const last = changes.at(-1);
-    // A write continues the previous change when it expects the version that change produces, and
-    // neither deletes (a delete resets the version to 0, so it must stand alone).
-    if (last && last.data !== null && write.data !== null && write.expectedVersion === last.newVersion) {
-      last.newVersion = write.expectedVersion + 1;
-      last.data = write.data;
+    const journal = write.data === JOURNAL;
+    // A write continues the previous change when it expects the version that change produces. A
+    // journal write adds its records and leaves the version; a snapshot write makes the change write
+    // its snapshot (checked against the version the chain started from). Deletes stand alone: a
+    // delete resets the version to 0.
+    if (last && write.expectedVersion === last.newVersion && (journal || (last.data !== null && write.data !== null))) {
+      if (!journal) {
+        last.newVersion = write.expectedVersion + 1;
+        last.data = write.data;
+      }
       last.writes.push(write);
     } else {
-      changes.push({ kind: write.kind, key: write.key, expectedVersion: write.expectedVersion, newVersion: write.expectedVersion + 1, data: write.data, writes: [write] });
+      const newVersion = journal ? write.expectedVersion : write.expectedVersion + 1;
+      changes.push({ kind: write.kind, key: write.key, expectedVersion: write.expectedVersion, newVersion, data: write.data, writes: [write] });
     }
   }
   const result: RowChange[][] = [];

@@ -213,9 +213,15 @@ export class Supervisor<State> {
       this.replyAfter(activation.lastWrite, mail, reply, outcome.afterCommit);
       return current;
     }
+    if (outcome.journal && !(this.kind.catchUp && outcome.state && (outcome.records?.length ?? 0) > 0)) {
+      mail.reject(internal(`${this.kind.name}.${mail.method} returned a journal outcome without catchUp, state or records`));
+      return UNLOADED;
+    }
     // Records without a new state still bump the version, which fences them like any write.
     const state = outcome.state === undefined ? current.state : outcome.state;
-    const write = this.store.save(this.kind.name, ctx.key, current.version, state === null ? null : this.kind.encodeState(state), outcome.records);
+    const write = outcome.journal
+      ? this.store.append(this.kind.name, ctx.key, current.version, outcome.records!, () => !activation.stale)
+      : this.store.save(this.kind.name, ctx.key, current.version, state === null ? null : this.kind.encodeState(state), outcome.records);
     activation.lastWrite = write;
     write.then(() => {
       if (activation.lastWrite === write) activation.lastWrite = undefined;
@@ -223,9 +229,8 @@ export class Supervisor<State> {
       activation.stale = true;
     });
     this.replyAfter(write, mail, reply, outcome.afterCommit);
-    return state === null
-      ? { loaded: true, state: this.kind.initialState(ctx.key), version: 0 }
-      : { loaded: true, state, version: current.version + 1 };
+    if (state === null) return { loaded: true, state: this.kind.initialState(ctx.key), version: 0 };
+    return { loaded: true, state, version: outcome.journal ? current.version : current.version + 1 };
   }
 
   /** Sends the reply once `write` (if any) has committed, then runs the outcome's after-commit work. */
@@ -259,7 +264,8 @@ export class Supervisor<State> {
   private async load(key: string): Promise<{ loaded: true; state: State; version: number }> {
     const snapshot = await this.store.load(this.kind.name, key);
     if (!snapshot) return { loaded: true, state: this.kind.initialState(key), version: 0 };
-    return { loaded: true, state: this.kind.decodeState(snapshot.data), version: snapshot.version };
+    const state = this.kind.decodeState(snapshot.data);
+    return { loaded: true, state: this.kind.catchUp ? await this.kind.catchUp(state, key) : state, version: snapshot.version };
   }
 }
 

@@ -1,5 +1,5 @@
 // Hashing, key derivation and authenticated encryption (AES-256-GCM) on raw bytes.
-import { createCipheriv, createDecipheriv, createHash, randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes as nodeRandomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
@@ -10,8 +10,24 @@ export class AeadOpenError extends Error {
   override readonly name = 'AeadOpenError';
 }
 
+// Small random values (nonces, keys) come from a pool filled by the CSPRNG 4 KiB at a time: one call
+// into OpenSSL costs far more than the bytes, and busy actors draw a nonce per write. Each byte is
+// handed out once and wiped from the pool as it goes.
+const POOL_BYTES = 4096;
+const POOLED_MAX = 64;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
 export function randomBytes(length: number): Uint8Array {
-  return new Uint8Array(nodeRandomBytes(length));
+  if (length > POOLED_MAX) return new Uint8Array(nodeRandomBytes(length));
+  if (poolAt + length > pool.length) {
+    pool = randomFillSync(new Uint8Array(POOL_BYTES));
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + length);
+  pool.fill(0, poolAt, poolAt + length);
+  poolAt += length;
+  return out;
 }
 
 export function sha256(data: Uint8Array): Uint8Array {

@@ -38,7 +38,7 @@ function expand(key: Uint8Array, infoWithCounter: Buffer): Uint8Array {
 }
 
 /** One step: the message key and the next ratchet key. The caller's key is erased. */
-function step(ratchetKey: Uint8Array): { messageKey: Uint8Array; nextKey: Uint8Array } {
+export function step(ratchetKey: Uint8Array): { messageKey: Uint8Array; nextKey: Uint8Array } {
   const messageKey = expand(ratchetKey, MESSAGE_INFO);
   const nextKey = expand(ratchetKey, NEXT_INFO);
   ratchetKey.fill(0);

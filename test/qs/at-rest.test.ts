@@ -3,7 +3,7 @@
 import test from 'ava';
 import { openDatabase } from '../../cluster/persistence/database.js';
 import { loadOperatorKey } from '../../cluster/operator-key.js';
-import { openRatchetSecret } from '../../protocol/qs/ratchet.js';
+import { openRatchetSecret, step } from '../../protocol/qs/ratchet.js';
 import { loadServerKeys } from '../../actors/qs/server-keys.js';
 import { bytes, enqueue, newUser, queueConfig, startQs } from './helpers.js';
 
@@ -14,6 +14,9 @@ test('friendship tokens, plaintexts and keys do not appear in the database', asy
   const client = alice.clients[0]!;
   const secretPayload = bytes('a very recognisable plaintext payload');
   await enqueue(h, [await queueConfig(h, client)], bytes('g'), secretPayload);
+  // Alice's queue now holds the ratchet key after that message in its journaled head.
+  const [aliceInit] = (await h.qs.dequeue(client.owner, 0, 1)).messages;
+  const aliceHeadKey = step(await openRatchetSecret(client.queueKeys, client.owner.pcid, aliceInit!)).nextKey;
   const bob = await newUser(h.qs);
   const [init] = (await h.qs.dequeue(bob.clients[0]!.owner, 0, 1)).messages;
   const firstRatchetKey = await openRatchetSecret(bob.clients[0]!.queueKeys, bob.clients[0]!.owner.pcid, init!);
@@ -23,11 +26,11 @@ test('friendship tokens, plaintexts and keys do not appear in the database', asy
   t.teardown(() => orm.close());
   const connection = orm.em.getConnection();
   const blobs: Buffer[] = [];
-  for (const [table, column] of [['actor_snapshot', 'data'], ['qs_message', 'data'], ['qs_key_package', 'data'], ['qs_server_keys', 'sealed']] as const) {
+  for (const [table, column] of [['actor_snapshot', 'data'], ['qs_message', 'data'], ['qs_message', 'head'], ['qs_key_package', 'data'], ['qs_server_keys', 'sealed']] as const) {
     const rows: Record<string, Buffer>[] = await connection.execute(`select ${column} from ${table}`);
-    blobs.push(...rows.map((row) => row[column]!));
+    blobs.push(...rows.map((row) => row[column]).filter((blob): blob is Buffer => blob !== null));
   }
-  t.true(blobs.length >= 4, 'the dump holds the records, the queue and the server keys');
+  t.true(blobs.length >= 5, 'the dump holds the records, the queue and the server keys');
   const dump = Buffer.concat(blobs);
   const contains = (needle: Uint8Array) => dump.includes(Buffer.from(needle));
   t.false(contains(alice.friendshipToken), 'friendship token');
@@ -36,6 +39,7 @@ test('friendship tokens, plaintexts and keys do not appear in the database', asy
   t.true(contains(client.queueKeys.publicKey), 'the check can find what is there');
   // A fresh queue stores exactly its first ratchet key (sealed under the operator key).
   t.false(contains(firstRatchetKey), 'ratchet key');
+  t.false(contains(aliceHeadKey), 'ratchet key in a queue head');
   const serverKeys = await loadServerKeys(orm, loadOperatorKey(h.environment.env));
   t.false(contains(serverKeys.queueConfig.privateKey), 'queue-config private key');
   t.false(contains(serverKeys.signing.privateKey), 'QS signing key');

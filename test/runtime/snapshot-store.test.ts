@@ -1,5 +1,5 @@
 // The snapshot store on PostgreSQL and SQLite: version fencing, group commit with collapsed chains,
-// deletes, and records written only with the state they belong to.
+// deletes, records written only with the state they belong to, and journal writes (records alone).
 import test from 'ava';
 import type { MikroORM } from '@mikro-orm/core';
 import { ErrorCode, HsError } from '../../protocol/errors.js';
@@ -81,6 +81,41 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
       t.deepEqual(await store.load('k', 'phoenix'), { version: 2, data: bytes(6) });
       await store.save('k', 'phoenix', 2, null);
       t.is(await store.load('k', 'phoenix'), undefined);
+    });
+  });
+
+  test(`${database}: journal writes add records in order with the actor's snapshot writes and leave the version`, async (t) => {
+    await withStore(async (store, orm) => {
+      await store.save('k', 'log', 0, bytes(1));
+      const record = (n: number) => [{ insertInto: 'store_test_record', values: { owner: 'log', n } }];
+      const valid = () => true;
+      // One batch: journal, journal, snapshot write (continuing the same version), journal after it.
+      const versions = await Promise.all([
+        store.append('k', 'log', 1, record(1), valid),
+        store.append('k', 'log', 1, record(2), valid),
+        store.save('k', 'log', 1, bytes(2), [{ sql: 'delete from store_test_record where owner = ? and n < ?', params: ['log', 2] }]),
+        store.append('k', 'log', 2, record(3), valid),
+      ]);
+      t.deepEqual(versions, [1, 1, 2, 2]);
+      t.deepEqual(await recordsOf(orm, 'log'), [2, 3]);
+      t.deepEqual(await store.load('k', 'log'), { version: 2, data: bytes(2) });
+    });
+  });
+
+  test(`${database}: a journal write on a failed chain is refused with nothing written`, async (t) => {
+    await withStore(async (store, orm) => {
+      await store.save('k', 'stale', 0, bytes(1));
+      const record = (n: number) => [{ insertInto: 'store_test_record', values: { owner: 'stale', n } }];
+      // The snapshot write loses its version check, so the journal write continuing it fails with it.
+      const results = await Promise.allSettled([store.save('k', 'stale', 7, bytes(2)), store.append('k', 'stale', 8, record(1), () => true)]);
+      t.deepEqual(results.map((result) => result.status), ['rejected', 'rejected']);
+      // An earlier write failed (the runtime's stillValid says so): refused before it reaches the database.
+      const refused = await t.throwsAsync(store.append('k', 'stale', 1, record(2), () => false), { instanceOf: HsError });
+      t.is(refused?.code, ErrorCode.CONFLICT);
+      t.deepEqual(await recordsOf(orm, 'stale'), []);
+      t.is(await store.append('k', 'stale', 1, record(3), () => true), 1);
+      t.deepEqual(await recordsOf(orm, 'stale'), [3]);
+      t.deepEqual(await store.load('k', 'stale'), { version: 1, data: bytes(1) });
     });
   });
 
