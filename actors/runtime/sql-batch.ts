@@ -23,8 +23,8 @@ export class SqlBatch {
     return this.session.query<T>(sql, params);
   }
 
-  async run(statement: SqlStatement): Promise<void> {
-    await this.session.query(statement.sql, statement.params);
+  async run(statement: SqlStatement, prepared = false): Promise<void> {
+    await this.session.query(statement.sql, statement.params, prepared);
   }
 
   queueRecords(records: RecordWrite[]): void {
@@ -37,7 +37,12 @@ export class SqlBatch {
     this.pending = [];
     let run: RowInsert[] = [];
     const flushInserts = async (): Promise<void> => {
-      for (let i = 0; i < run.length; i += 400) await this.run(multiRowInsert(run.slice(i, i + 400)));
+      // PostgreSQL: chunks of a few fixed sizes, so each statement text recurs and stays prepared.
+      for (let at = 0; at < run.length;) {
+        const size = this.postgres ? preparedChunk(run.length - at, Object.keys(run[0]!.values).length) : Math.min(400, run.length - at);
+        await this.run(multiRowInsert(run.slice(at, at + size)), this.postgres);
+        at += size;
+      }
       run = [];
     };
     for (const record of records) {
@@ -53,6 +58,16 @@ export class SqlBatch {
   }
 }
 
+/** PostgreSQL takes at most this many parameters in one statement. */
+const MAX_PARAMETERS = 65_535;
+
+/** The largest of 1, 4, 16, ..., 1024 rows that fits in `remaining` and the parameter limit. */
+function preparedChunk(remaining: number, columns: number): number {
+  let size = 1024;
+  while (size > remaining || size * columns > MAX_PARAMETERS) size /= 4;
+  return size;
+}
+
 function sameShape(a: RowInsert, b: RowInsert): boolean {
   if (a.insertInto !== b.insertInto) return false;
   const aColumns = Object.keys(a.values);
@@ -66,12 +81,25 @@ function multiRowInsert(rows: RowInsert[]): SqlStatement {
   for (const name of [insertInto, ...columns]) {
     if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
   }
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
   return {
-    sql: `insert into ${insertInto} (${columns.join(', ')}) values ${rows.map(() => tuple).join(', ')}`,
+    sql: insertText(insertInto, columns, rows.length),
     params: rows.flatMap((row) => columns.map((column) => {
       const value = row.values[column];
       return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;
     })),
   };
+}
+
+/** The text of a multi-row insert, built once per table, columns and row count. */
+const insertTexts = new Map<string, string>();
+function insertText(table: string, columns: string[], rows: number): string {
+  const id = `${table}(${columns.join(',')})x${rows}`;
+  let text = insertTexts.get(id);
+  if (!text) {
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    text = `insert into ${table} (${columns.join(', ')}) values ${Array(rows).fill(tuple).join(', ')}`;
+    // Row counts other than the prepared sizes (SQLite's chunks) are not worth keeping.
+    if (insertTexts.size < 256) insertTexts.set(id, text);
+  }
+  return text;
 }
