@@ -4,6 +4,7 @@
 // written in the same transaction as the snapshot that advances the sequence number.
 import type { MikroORM } from '@mikro-orm/core';
 import { hs } from '../../schemas/index.js';
+import { rememberOnce, seenFromWire, type SeenValue } from '../../protocol/replay-window.js';
 import { methodsOf, type ActorKind, type ActorMethod, type Outcome, type SqlStatement, type WireType } from '../runtime/actor-kind.js';
 import type { ActorClient } from '../../transport/envelope.js';
 import { badRequest, conflict, ErrorCode, HsError, notFound, permissionDenied, preconditionFailed, unauthenticated } from '../../protocol/errors.js';
@@ -37,7 +38,7 @@ interface Client {
 interface State {
   userName: string;
   clients: Client[];
-  seenNonces: { nonce: Uint8Array; timestampMs: number }[];
+  seenNonces: SeenValue[];
 }
 
 const EMPTY = new Uint8Array();
@@ -53,7 +54,7 @@ function decodeState(data: Uint8Array): State {
       activityMs: client.activityMs ?? 0, connectionKeyPackages: (client.connectionKeyPackages ?? []).map(signedOf),
       nextSequenceNumber: client.nextSequenceNumber ?? 0, firstSequenceNumber: client.firstSequenceNumber ?? 0,
     })),
-    seenNonces: wire.seenNonces.map((entry) => ({ nonce: entry.nonce ?? EMPTY, timestampMs: entry.timestampMs ?? 0 })),
+    seenNonces: seenFromWire(wire.seenNonces),
   };
 }
 
@@ -65,8 +66,6 @@ export interface UserKindOptions {
   now: () => number;
 }
 
-/** Nonces remembered per user: enough for a busy user within the window; more is refused. */
-const MAX_SEEN_NONCES = 2000;
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -111,12 +110,8 @@ export function userKind(options: UserKindOptions): ActorKind<State> {
     const claimed = claimedSigner(request);
     const client = state.clients.find((entry) => entry.clientUuid === claimed.clientUuid);
     if (!client || claimed.userName !== state.userName) throw unauthenticated('unknown client');
-    const seen = (nonce: Uint8Array) => state.seenNonces.some((entry) => constantTimeEqual(entry.nonce, nonce));
-    const tbs = verifyRequest(request, method, client.verifyingKey, now, seen);
-    // Older nonces can no longer pass the timestamp check, so they need not be remembered.
-    state.seenNonces = state.seenNonces.filter((entry) => entry.timestampMs >= now - 2 * REQUEST_WINDOW_MS);
-    if (state.seenNonces.length >= MAX_SEEN_NONCES) throw new HsError(ErrorCode.RATE_LIMITED, 'too many signed requests for this user; retry shortly');
-    state.seenNonces.push({ nonce: tbs.nonce, timestampMs: tbs.timestampMs });
+    const tbs = verifyRequest(request, method, client.verifyingKey, now);
+    state.seenNonces = rememberOnce(state.seenNonces, tbs.nonce, tbs.timestampMs + REQUEST_WINDOW_MS, now, 'request nonce');
     return { tbs, client };
   }
 

@@ -4,7 +4,7 @@ import { hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
 import { checkToken, readToken, type Sender } from '../../protocol/qs/auth-token.js';
 import { idKey } from '../../protocol/qs/ids.js';
-import { rememberToken } from '../../protocol/qs/replay.js';
+import { rememberOnce, type SeenValue } from '../../protocol/replay-window.js';
 
 export interface ParamsType<P> {
   decode(bytes: Uint8Array): P;
@@ -13,16 +13,16 @@ export interface ParamsType<P> {
 export interface Authenticated<P> {
   params: P;
   /** The actor's seen-token list including this token: store it with the new state. */
-  seenTokens: hs.qs.ISeenToken[];
+  seenTokens: SeenValue[];
 }
 
 export function authenticate<P>(
   request: hs.qs.SignedRequest, method: string, expected: Sender, verifyingKey: Uint8Array,
-  seenTokens: readonly hs.qs.ISeenToken[], windowMs: number, paramsType: ParamsType<P>,
+  seenTokens: readonly SeenValue[], windowMs: number, paramsType: ParamsType<P>,
 ): Authenticated<P> {
   const nowMs = Date.now();
   const { tokenId, expiresMs } = checkToken(request, { method, expected, verifyingKey, nowMs, windowMs });
-  const seen = rememberToken(seenTokens, tokenId, expiresMs, nowMs);
+  const seen = rememberOnce(seenTokens, tokenId, expiresMs, nowMs, 'QsAuthToken');
   let params: P;
   try {
     params = paramsType.decode(request.params);

@@ -5,6 +5,7 @@
 // message rows, the last one carrying the sealed queue head (ratchet key and key-update schedule), and
 // catchUp folds the newest head into the snapshot on activation; every other change writes the snapshot.
 import { hs } from '../../schemas/index.js';
+import { seenFromWire, type SeenValue } from '../../protocol/replay-window.js';
 import { badRequest, conflict, notFound } from '../../protocol/errors.js';
 import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
 import { idFromKey, idKey, requireId, requireKey } from '../../protocol/qs/ids.js';
@@ -38,7 +39,7 @@ export interface QueueState {
   blocklist: Uint8Array[];
   blocked: Set<string>;
   lastActivityMs: number;
-  seenTokens: hs.qs.ISeenToken[];
+  seenTokens: SeenValue[];
   /** The live-listener subject, worked out once per activation (never persisted). */
   listenSubject: string | undefined;
   /** Owner-sealed configs already checked in this activation (never persisted). */
@@ -156,7 +157,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         ratchetKey: ctx.operatorKey.open(RATCHET_PURPOSE, s.sealedRatchetKey),
         sinceUpdate: s.messagesSinceKeyUpdate, lastUpdateMs: s.lastKeyUpdateMs, salt: s.blocklistSalt,
         blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(hex)), lastActivityMs: s.lastActivityMs,
-        seenTokens: s.seenTokens, listenSubject: undefined, verifiedConfigs: new Set(), kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
+        seenTokens: seenFromWire(s.seenTokens), listenSubject: undefined, verifiedConfigs: new Set(), kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
       };
     },
     catchUp: async (state, key) => {

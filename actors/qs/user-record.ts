@@ -3,6 +3,7 @@
 // span clients (create, delete, KeyPackage batches) call the client-queue actors; those never call
 // back, so no two actors wait on each other.
 import { hs } from '../../schemas/index.js';
+import { seenFromWire, type SeenValue } from '../../protocol/replay-window.js';
 import { badRequest, conflict, notFound, preconditionFailed, unauthenticated } from '../../protocol/errors.js';
 import { constantTimeEqual, sha256 } from '../../protocol/crypto/index.js';
 import { idFromKey, idKey, newId, requireId, requireKey } from '../../protocol/qs/ids.js';
@@ -19,7 +20,7 @@ export interface UserState {
   authKey: Uint8Array;
   tokenHash: Uint8Array;
   clients: Uint8Array[];
-  seenTokens: hs.qs.ISeenToken[];
+  seenTokens: SeenValue[];
 }
 
 const absent = (): UserState => ({ exists: false, authKey: EMPTY, tokenHash: EMPTY, clients: [], seenTokens: [] });
@@ -61,7 +62,7 @@ export function userRecordKind(ctx: QsContext): ActorKind<UserState> {
     }).finish(),
     decodeState: (data) => {
       const s = q.UserRecordState.decode(data);
-      return { exists: true, authKey: s.userRecordAuthKey, tokenHash: s.friendshipTokenHash, clients: s.clientRecords, seenTokens: s.seenTokens };
+      return { exists: true, authKey: s.userRecordAuthKey, tokenHash: s.friendshipTokenHash, clients: s.clientRecords, seenTokens: seenFromWire(s.seenTokens) };
     },
     methods: {
       /** The QS samples the PUID: the gateway routes the request to a fresh key (keyOf), the actor

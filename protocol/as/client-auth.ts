@@ -29,17 +29,17 @@ export function claimedSigner(request: hs.as.ISigned | null | undefined): hs.as.
 }
 
 /**
- * Verifies a signed request for `method` under `verifyingKey`, at time `now`. `seen` tells whether a
- * nonce was already used (the caller records it afterwards). Throws UNAUTHENTICATED.
+ * Verifies a signed request for `method` under `verifyingKey`, at time `now`. Throws UNAUTHENTICATED.
+ * Replays are the caller's to refuse: it remembers each accepted nonce until `timestamp +
+ * REQUEST_WINDOW_MS` (protocol/replay-window.ts).
  */
 export function verifyRequest(
-  request: hs.as.ISigned | null | undefined, method: string, verifyingKey: Uint8Array, now: number, seen: (nonce: Uint8Array) => boolean,
+  request: hs.as.ISigned | null | undefined, method: string, verifyingKey: Uint8Array, now: number,
 ): hs.as.ClientRequestTbs {
   const tbs = claimedSigner(request);
   if (!signatureValid(request!, Label.clientRequest, verifyingKey)) throw unauthenticated('request signature is invalid');
   if (tbs.method !== method) throw unauthenticated(`request was signed for ${tbs.method}, not ${method}`);
   if (Math.abs(now - tbs.timestampMs) > REQUEST_WINDOW_MS) throw unauthenticated('request timestamp is outside the accepted window; check the clock');
   if (tbs.nonce.length !== NONCE_BYTES) throw unauthenticated(`request nonce must be ${NONCE_BYTES} bytes`);
-  if (seen(tbs.nonce)) throw unauthenticated('request was already used (replay)');
   return tbs;
 }
