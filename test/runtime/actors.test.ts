@@ -9,6 +9,7 @@ import { createTestEnvironment, startTestNode, type Backend } from '../helpers/n
 import { OrmSnapshotStore } from '../../actors/runtime/snapshot-store.js';
 import { openDatabase } from '../../cluster/persistence/database.js';
 import { counterKind } from '../fixtures/counter-module.js';
+import { hs } from '../generated/proto.js';
 
 const until = async (condition: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 500; i++) {
@@ -75,6 +76,24 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
         t.is(refused?.code, ErrorCode.BAD_REQUEST);
       }
       t.is((await counters.add('delta', 1)).total, 6);
+    } finally {
+      await teardown();
+    }
+  });
+
+  test(`${backend}: a stateless kind runs messages for one key side by side and keeps the error contract`, async (t) => {
+    const { node, teardown } = await setup();
+    try {
+      const call = (method: string, body: Uint8Array) => node.actors.call('counter', 'same-key', method, body);
+      const meet = () => call('EchoMeet', hs.testing.MeetRequest.encode({ counter: 'same-key', meeting: `m-${backend}`, parties: 2 }).finish());
+      // Both wait inside the handler for each other: only possible without a mailbox.
+      await Promise.all([meet(), meet()]);
+      const fail = (asRefusal: boolean) => call('EchoFail', hs.testing.FailRequest.encode({ counter: 'same-key', asRefusal }).finish());
+      t.is((await t.throwsAsync(fail(true), { instanceOf: HsError }))?.code, ErrorCode.PRECONDITION_FAILED);
+      t.is((await t.throwsAsync(fail(false), { instanceOf: HsError }))?.code, ErrorCode.INTERNAL);
+      t.is((await t.throwsAsync(call('EchoState', hs.testing.DeleteRequest.encode({ counter: 'same-key' }).finish()), { instanceOf: HsError }))?.code, ErrorCode.INTERNAL);
+      t.is((await t.throwsAsync(call('EchoMeet', Uint8Array.of(0xff, 0xff)), { instanceOf: HsError }))?.code, ErrorCode.BAD_REQUEST);
+      t.is(node.runtime.activeCounts()['test-echo'], 0, 'stateless kinds have no activations');
     } finally {
       await teardown();
     }
