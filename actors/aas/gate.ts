@@ -34,10 +34,10 @@ export function privacyPassGate({ domain, keys, spent }: GateOptions): RequestGa
     const token = parseToken(bytes);
     if (!token) throw await refuse('the Privacy Pass token is malformed or not of type 2');
     if (!constantTimeEqual(token.challengeDigest, challengeDigest)) throw await refuse('the Privacy Pass token answers another challenge');
-    const keyIdHex = Buffer.from(token.tokenKeyId).toString('hex');
-    const key = await keys.accepted(keyIdHex);
+    const found = keys.accepted(token.tokenKeyId);
+    const key = found instanceof Promise ? await found : found;
     if (!key) throw await refuse('the Privacy Pass token was issued under an unknown or retired key');
-    if (!key.verifier.verify(token)) throw await refuse('the Privacy Pass token signature is invalid');
-    if (!await spent.spend(keyIdHex, token.nonce)) throw await refuse('the Privacy Pass token was already spent');
+    if (!await key.verifier.verifyAsync(token)) throw await refuse('the Privacy Pass token signature is invalid');
+    if (!await spent.spend(key.tokenKeyIdHex, token.nonce)) throw await refuse('the Privacy Pass token was already spent');
   };
 }

@@ -59,13 +59,21 @@ export class IssuerKeyCache {
     return key;
   }
 
-  /** The key with this id if it is still accepted at `now`. */
-  async accepted(tokenKeyIdHex: string): Promise<CachedKey | undefined> {
-    let key = this.keys.get(tokenKeyIdHex);
-    if (!key && Date.now() - this.loadedAt >= UNKNOWN_KEY_RELOAD_MS) {
-      await this.reload();
-      key = this.keys.get(tokenKeyIdHex);
-    }
+  /** The key with this id if it is still accepted at `now`. Answered from memory, without a promise,
+   *  when the id is known (the gate's hot path); a promise only when it is unknown and a reload is due. */
+  accepted(tokenKeyId: Uint8Array): CachedKey | undefined | Promise<CachedKey | undefined> {
+    const key = this.find(tokenKeyId);
+    if (key || Date.now() - this.loadedAt < UNKNOWN_KEY_RELOAD_MS) return this.stillAccepted(key);
+    return this.reload().then(() => this.stillAccepted(this.find(tokenKeyId)));
+  }
+
+  private find(tokenKeyId: Uint8Array): CachedKey | undefined {
+    // A handful of keys at most (one issuing, the previous ones until they retire).
+    for (const key of this.keys.values()) if (Buffer.compare(key.tokenKeyId, tokenKeyId) === 0) return key;
+    return undefined;
+  }
+
+  private stillAccepted(key: CachedKey | undefined): CachedKey | undefined {
     return key && this.now() < key.retireAtMs ? key : undefined;
   }
 

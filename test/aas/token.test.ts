@@ -43,6 +43,12 @@ test('the BigInt client\'s tokens verify natively and with the reference origin'
   const flipped = Uint8Array.from(token);
   flipped[10]! ^= 1;
   t.false(verifier.verify(parseToken(flipped)!));
+  // The gate's thread-pool check agrees, on the token input and on the signature.
+  t.true(await verifier.verifyAsync(parseToken(token)!));
+  t.false(await verifier.verifyAsync(parseToken(flipped)!));
+  const badSignature = Uint8Array.from(token);
+  badSignature[badSignature.length - 1]! ^= 1;
+  t.false(await verifier.verifyAsync(parseToken(badSignature)!));
 });
 
 test('blinding many at once (one shared inversion) yields tokens that all verify', (t) => {
@@ -77,6 +83,16 @@ test('Authorization headers: RFC 9577 forms round-trip, others are not tokens', 
   t.is(tokenFromAuthorization('Bearer abc'), undefined);
   t.is(tokenFromAuthorization('PrivateToken nonsense'), undefined);
   t.is(parseToken(new Uint8Array(353)), undefined);
+  // The canonical form's fast path takes exactly a token's worth of base64 characters: a stray
+  // character in their place (which the decoder would skip) is not a token.
+  const inner = Buffer.from(token).toString('base64url');
+  for (const stray of [' ', '=', '*', '"', '.']) {
+    const header = `PrivateToken token="${inner.slice(0, 100)}${stray}${inner.slice(101)}"`;
+    t.is(header.length, authorizationHeader(token).length);
+    t.is(tokenFromAuthorization(header), undefined, `stray ${JSON.stringify(stray)}`);
+  }
+  t.is(tokenFromAuthorization(`PrivateToken token="${inner.slice(0, -4)}"`)?.length, 351, 'a short token decodes but is no type 2 token');
+  t.is(parseToken(tokenFromAuthorization(`PrivateToken token="${inner.slice(0, -4)}"`)!), undefined);
 });
 
 test('the operator key seals per purpose and refuses other keys and purposes', (t) => {
