@@ -79,7 +79,7 @@ export default async function run(): Promise<Record<string, number>> {
       reply.tokenResponses.forEach((response, i) => tokens.push(blinder.finalize(batch[i]!.pending, response)));
     }
     // More tokens for the redemption and load runs (not measured).
-    while (tokens.length < REDEMPTIONS + LOAD_REQUESTS + 500) tokens.push(...(await aas.issueTokens(identity, BATCH)).tokens);
+    while (tokens.length < REDEMPTIONS + LOAD_REQUESTS * (process.env.BENCH_PROFILE ? 2 : 1) + 500) tokens.push(...(await aas.issueTokens(identity, BATCH)).tokens);
 
     // Redemption: the gate itself, as the node builds it, fed 100 at a time.
     const gate = privacyPassGate({
@@ -111,17 +111,37 @@ export default async function run(): Promise<Record<string, number>> {
     const seconds = { ungated: 0, gated: 0 };
     const perRound = LOAD_REQUESTS / ROUNDS;
     const cpu = { ungated: 0, gated: 0 };
+    const rounds: string[] = [];
     const timed = async (kind: 'ungated' | 'gated') => {
       const before = process.cpuUsage();
       const rps = kind === 'ungated' ? await load(node.url, 'bench/Open', () => ({}), perRound) : await load(node.url, 'bench/Gated', header, perRound);
       seconds[kind] += perRound / rps;
       cpu[kind] += cpuMs(before);
+      rounds.push(`${kind} ${Math.round((1000 * perRound) / rps)} ms`);
     };
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? (['ungated', 'gated'] as const) : (['gated', 'ungated'] as const);
       for (const kind of order) await timed(kind);
     }
-    if (process.env.BENCH_VERBOSE) console.error({ seconds, cpuMsPerRequest: { ungated: cpu.ungated / LOAD_REQUESTS, gated: cpu.gated / LOAD_REQUESTS } });
+    if (process.env.BENCH_VERBOSE) console.error({ seconds, cpuMsPerRequest: { ungated: cpu.ungated / LOAD_REQUESTS, gated: cpu.gated / LOAD_REQUESTS }, rounds: rounds.join(', ') });
+    // BENCH_PROFILE=<prefix>: after the measured rounds, one more run of each kind under the CPU
+    // profiler (not measured), written to <prefix>-ungated.cpuprofile and <prefix>-gated.cpuprofile.
+    if (process.env.BENCH_PROFILE) {
+      const { Session } = await import('node:inspector/promises');
+      const { writeFileSync } = await import('node:fs');
+      const session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
+      for (const kind of ['ungated', 'gated'] as const) {
+        await session.post('Profiler.start');
+        if (kind === 'ungated') await load(node.url, 'bench/Open', () => ({}), LOAD_REQUESTS);
+        else await load(node.url, 'bench/Gated', header, LOAD_REQUESTS);
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(`${process.env.BENCH_PROFILE}-${kind}.cpuprofile`, JSON.stringify(profile));
+      }
+      session.disconnect();
+    }
     const gated = LOAD_REQUESTS / seconds.gated;
     const ungated = LOAD_REQUESTS / seconds.ungated;
     return {
