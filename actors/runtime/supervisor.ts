@@ -133,7 +133,8 @@ export class Supervisor<State> {
         mail.reject(error);
         return undefined;
       }
-      mail.reject(internal(`${this.kind.name}.${mail.method} failed; the actor was restarted from its last snapshot`));
+      const restart = this.kind.stateless ? '' : '; the actor was restarted from its last snapshot';
+      mail.reject(internal(`${this.kind.name}.${mail.method} failed${restart}`));
       throw error;
     }
   }
