@@ -25,7 +25,11 @@ import { timed } from './concurrency.js';
 const ISSUE_BATCHES = 10;
 const BATCH = 100;
 const REDEMPTIONS = 2000;
-const LOAD_REQUESTS = 2000;
+// Throughput is measured after a warm-up long enough for the JIT and the heap to settle (with 200
+// requests the first rounds ran 2-3x slower than the rest and decided the figure), over rounds of
+// 1,000 requests of each kind.
+const WARM_UP_REQUESTS = 2000;
+const LOAD_REQUESTS = 8000;
 const ROUNDS = 8;
 const CONCURRENCY = 64;
 
@@ -79,7 +83,7 @@ export default async function run(): Promise<Record<string, number>> {
       reply.tokenResponses.forEach((response, i) => tokens.push(blinder.finalize(batch[i]!.pending, response)));
     }
     // More tokens for the redemption and load runs (not measured).
-    while (tokens.length < REDEMPTIONS + LOAD_REQUESTS * (process.env.BENCH_PROFILE ? 2 : 1) + 500) tokens.push(...(await aas.issueTokens(identity, BATCH)).tokens);
+    while (tokens.length < REDEMPTIONS + WARM_UP_REQUESTS + LOAD_REQUESTS * (process.env.BENCH_PROFILE ? 2 : 1) + 500) tokens.push(...(await aas.issueTokens(identity, BATCH)).tokens);
 
     // Redemption: the gate itself, as the node builds it, fed 100 at a time.
     const gate = privacyPassGate({
@@ -106,8 +110,8 @@ export default async function run(): Promise<Record<string, number>> {
     // Throughput in short alternating rounds (ABBA order), so load from elsewhere on the machine hits
     // both kinds of request alike; each figure is requests over the time spent on that kind.
     const header = () => ({ authorization: authorizationHeader(tokens.pop()!) });
-    await load(node.url, 'bench/Open', () => ({}), 200);
-    await load(node.url, 'bench/Gated', header, 200);
+    await load(node.url, 'bench/Open', () => ({}), WARM_UP_REQUESTS);
+    await load(node.url, 'bench/Gated', header, WARM_UP_REQUESTS);
     const seconds = { ungated: 0, gated: 0 };
     const perRound = LOAD_REQUESTS / ROUNDS;
     const cpu = { ungated: 0, gated: 0 };
