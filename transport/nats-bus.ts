@@ -31,7 +31,10 @@ export class NatsBus implements Bus {
   }
 
   async serve(subject: string, handler: RequestHandler): Promise<Subscription> {
+    // A queue group: when several nodes serve a subject, each request goes to one of them, never to
+    // all (which would run it once per node and race their replies).
     const sub = this.nc.subscribe(subject, {
+      queue: subject,
       callback: (error, msg) => {
         if (error) return;
         // Requests are handled concurrently; ordering per actor is the actor runtime's job.

@@ -51,6 +51,20 @@ for (const [name, open] of buses) {
   });
 }
 
+test('nats: a subject served by two nodes handles each request once', async (t) => {
+  const [first, second] = await Promise.all([NatsBus.connect(NATS_URL, 'bus-test-1'), NatsBus.connect(NATS_URL, 'bus-test-2')]);
+  const subject = `bustest_${randomBytes(4).toString('hex')}.shared`;
+  const handled: string[] = [];
+  await first.serve(subject, async () => { handled.push('first'); return Uint8Array.of(1); });
+  await second.serve(subject, async () => { handled.push('second'); return Uint8Array.of(2); });
+  await Promise.all([first.ping(), second.ping()]); // both subscriptions are known to the server
+  const requests = 40;
+  for (let i = 0; i < requests; i++) await first.request(subject, new Uint8Array(), 1000);
+  await Promise.all([first.ping(), second.ping()]);
+  t.is(handled.length, requests, 'no request ran on both nodes');
+  await Promise.all([first.close(), second.close()]);
+});
+
 test('subject matching follows NATS rules', (t) => {
   t.true(subjectMatches('a.*.c', 'a.b.c'));
   t.false(subjectMatches('a.*.c', 'a.b.d'));
