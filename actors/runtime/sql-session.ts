@@ -3,6 +3,7 @@
 // this process and in the database, than the rows themselves. On PostgreSQL this module therefore
 // talks to a pooled pg connection directly, with bound parameters; SQLite keeps the ORM path, where
 // the driver is in-process and the inlining is cheap in comparison.
+import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
 
 export interface SqlSession {
@@ -46,7 +47,9 @@ class PgTransactions implements SqlTransactions {
   private statement(sql: string): { name: string; text: string } {
     let statement = this.prepared.get(sql);
     if (!statement) {
-      statement = { name: `hs_${this.prepared.size + 1}`, text: numberPlaceholders(sql) };
+      // Named by their text, so stores sharing a pool (and so its connections) never clash.
+      const text = numberPlaceholders(sql);
+      statement = { name: `hs_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`, text };
       this.prepared.set(sql, statement);
     }
     return statement;
