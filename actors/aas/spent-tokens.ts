@@ -4,6 +4,7 @@
 // was first, and the gate costs one round trip per batch rather than per token.
 import type { MikroORM } from '@mikro-orm/core';
 import { badRequest, unavailable } from '../../protocol/errors.js';
+import { pgConnections } from '../runtime/sql-session.js';
 
 /** Token nonces are 32 bytes (RFC 9578 type 2; parseToken only yields tokens of that type). */
 export const NONCE_BYTES = 32;
@@ -18,18 +19,6 @@ interface Pending {
 /** Inserts the nonces of one key (never the same nonce twice: the caller removes repeats, and the
  *  statements rely on that); returns, per nonce, whether this insert was its first. */
 type NonceWriter = (keyIdHex: string, nonces: readonly Buffer[]) => Promise<boolean[]>;
-
-/** The parts of knex's PostgreSQL client used for the fast path (MikroORM does not type them). */
-interface PgConnection {
-  query(query: { name: string; text: string; values: unknown[] }): Promise<{ rowCount: number | null; rows: { i: number }[] }>;
-}
-interface PgKnex {
-  client: {
-    dialect: string;
-    acquireConnection(): Promise<PgConnection>;
-    releaseConnection(connection: PgConnection): Promise<void>;
-  };
-}
 
 /** Any dialect: a multi-row insert through MikroORM. */
 function portableWriter(orm: MikroORM): NonceWriter {
@@ -59,24 +48,18 @@ const INSERT_MANY = `with input as (
 
 /** PostgreSQL: prepared statements straight on a pooled connection (nonces as binary parameters). */
 function postgresWriter(orm: MikroORM): NonceWriter | undefined {
-  const connection = orm.em.getConnection() as unknown as { getKnex?: () => PgKnex };
-  const knex = connection.getKnex?.();
-  if (knex?.client.dialect !== 'postgresql') return undefined;
-  return async (keyIdHex, nonces) => {
-    const pg = await knex.client.acquireConnection();
-    try {
-      if (nonces.length === 1) {
-        const result = await pg.query({ name: 'aas-spend-token', text: INSERT_ONE, values: [keyIdHex, nonces[0]] });
-        return [result.rowCount === 1];
-      }
-      const result = await pg.query({ name: 'aas-spend-tokens', text: INSERT_MANY, values: [keyIdHex, Buffer.concat(nonces)] });
-      const first = new Array<boolean>(nonces.length).fill(true);
-      for (const row of result.rows) first[row.i] = false;
-      return first;
-    } finally {
-      await knex.client.releaseConnection(pg);
+  const withConnection = pgConnections(orm);
+  if (!withConnection) return undefined;
+  return (keyIdHex, nonces) => withConnection(async (pg) => {
+    if (nonces.length === 1) {
+      const result = await pg.query({ name: 'aas-spend-token', text: INSERT_ONE, values: [keyIdHex, nonces[0]] });
+      return [result.rowCount === 1];
     }
-  };
+    const result = await pg.query({ name: 'aas-spend-tokens', text: INSERT_MANY, values: [keyIdHex, Buffer.concat(nonces)] });
+    const first = new Array<boolean>(nonces.length).fill(true);
+    for (const row of result.rows as { i: number }[]) first[row.i] = false;
+    return first;
+  });
 }
 
 export class SpentTokens {

@@ -18,9 +18,9 @@ export interface SqlTransactions {
   transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
 }
 
-/** The parts of a pg client and of knex's pool used here (neither library types them for MikroORM). */
-interface PgClient {
-  query(query: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[] }>;
+/** A pg client as knex's pool lends it (neither library types it for MikroORM). */
+export interface PgClient {
+  query(query: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 interface PgPool {
   client: {
@@ -30,9 +30,27 @@ interface PgPool {
   };
 }
 
+/** Runs work on one pooled connection and gives it back. */
+export type WithPgConnection = <T>(work: (client: PgClient) => Promise<T>) => Promise<T>;
+
+/** On PostgreSQL: a way to borrow a connection of the ORM's pool for statements with bound parameters
+ *  (hot paths only; everything else goes through the ORM). Undefined on any other database. */
+export function pgConnections(orm: MikroORM): WithPgConnection | undefined {
+  const pool = (orm.em.getConnection() as unknown as { getKnex?: () => PgPool }).getKnex?.();
+  if (pool?.client.dialect !== 'postgresql') return undefined;
+  return async (work) => {
+    const client = await pool.client.acquireConnection();
+    try {
+      return await work(client);
+    } finally {
+      await pool.client.releaseConnection(client);
+    }
+  };
+}
+
 export function sqlTransactions(orm: MikroORM): SqlTransactions {
-  const knex = (orm.em.getConnection() as unknown as { getKnex?: () => PgPool }).getKnex?.();
-  return knex?.client.dialect === 'postgresql' ? new PgTransactions(knex) : new OrmTransactions(orm);
+  const connections = pgConnections(orm);
+  return connections ? new PgTransactions(connections) : new OrmTransactions(orm);
 }
 
 class PgTransactions implements SqlTransactions {
@@ -42,7 +60,7 @@ class PgTransactions implements SqlTransactions {
    *  the same text parsed afresh (measured here: 2.4 against 3.3 µs of node CPU per row at 256 rows). */
   private readonly prepared = new Map<string, { name: string; text: string }>();
 
-  constructor(private readonly pool: PgPool) {}
+  constructor(private readonly withConnection: WithPgConnection) {}
 
   private statement(sql: string): { name: string; text: string } {
     let statement = this.prepared.get(sql);
@@ -55,25 +73,24 @@ class PgTransactions implements SqlTransactions {
     return statement;
   }
 
-  async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
-    const client = await this.pool.client.acquireConnection();
-    const session: SqlSession = {
-      query: async <Row>(sql: string, params: readonly unknown[], prepared = false) => {
-        const query = prepared ? { ...this.statement(sql), values: [...params] } : { text: numberPlaceholders(sql), values: [...params] };
-        return (await client.query(query)).rows as Row[];
-      },
-    };
-    try {
-      await client.query({ text: 'begin' });
-      const result = await work(session);
-      await client.query({ text: 'commit' });
-      return result;
-    } catch (error) {
-      await client.query({ text: 'rollback' }).catch(() => undefined);
-      throw error;
-    } finally {
-      await this.pool.client.releaseConnection(client);
-    }
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.withConnection(async (client) => {
+      const session: SqlSession = {
+        query: async <Row>(sql: string, params: readonly unknown[], prepared = false) => {
+          const query = prepared ? { ...this.statement(sql), values: [...params] } : { text: numberPlaceholders(sql), values: [...params] };
+          return (await client.query(query)).rows as Row[];
+        },
+      };
+      try {
+        await client.query({ text: 'begin' });
+        const result = await work(session);
+        await client.query({ text: 'commit' });
+        return result;
+      } catch (error) {
+        await client.query({ text: 'rollback' }).catch(() => undefined);
+        throw error;
+      }
+    });
   }
 }
 
