@@ -21,6 +21,7 @@ import { AsClient } from '../client/as.js';
 import { HomeserverHttp } from '../client/http.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
+import { profiled } from './profile.js';
 
 const ISSUE_BATCHES = 10;
 const BATCH = 100;
@@ -131,20 +132,8 @@ export default async function run(): Promise<Record<string, number>> {
     // BENCH_PROFILE=<prefix>: after the measured rounds, one more run of each kind under the CPU
     // profiler (not measured), written to <prefix>-ungated.cpuprofile and <prefix>-gated.cpuprofile.
     if (process.env.BENCH_PROFILE) {
-      const { Session } = await import('node:inspector/promises');
-      const { writeFileSync } = await import('node:fs');
-      const session = new Session();
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: 100 });
-      for (const kind of ['ungated', 'gated'] as const) {
-        await session.post('Profiler.start');
-        if (kind === 'ungated') await load(node.url, 'bench/Open', () => ({}), LOAD_REQUESTS);
-        else await load(node.url, 'bench/Gated', header, LOAD_REQUESTS);
-        const { profile } = await session.post('Profiler.stop');
-        writeFileSync(`${process.env.BENCH_PROFILE}-${kind}.cpuprofile`, JSON.stringify(profile));
-      }
-      session.disconnect();
+      await profiled(`${process.env.BENCH_PROFILE}-ungated.cpuprofile`, () => load(node.url, 'bench/Open', () => ({}), LOAD_REQUESTS));
+      await profiled(`${process.env.BENCH_PROFILE}-gated.cpuprofile`, () => load(node.url, 'bench/Gated', header, LOAD_REQUESTS));
     }
     const gated = LOAD_REQUESTS / seconds.gated;
     const ungated = LOAD_REQUESTS / seconds.ungated;

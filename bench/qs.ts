@@ -18,6 +18,7 @@ import type { hs } from '../schemas/index.js';
 import { openDatabase } from '../cluster/persistence/database.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
+import { profiled } from './profile.js';
 
 const QUEUES = 1000;
 const IN_FLIGHT = 200;
@@ -57,21 +58,10 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
     await timed(warmUp, 10, send);
 
     const requests = Math.ceil(MESSAGES / FANOUT);
-    const session = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : undefined;
     // BENCH_PROFILE=x.cpuprofile, or x.heapprofile for where the enqueue phase allocates.
-    const heap = process.env.BENCH_PROFILE?.endsWith('.heapprofile');
-    if (session) {
-      session.connect();
-      if (heap) await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-      else { await session.post('Profiler.enable'); await session.post('Profiler.start'); }
-    }
     const cpuBefore = process.cpuUsage();
-    const enqueueSeconds = await timed(requests, IN_FLIGHT, send);
+    const enqueueSeconds = await profiled(process.env.BENCH_PROFILE, () => timed(requests, IN_FLIGHT, send));
     const cpu = process.cpuUsage(cpuBefore);
-    if (session) {
-      const { profile } = heap ? await session.post('HeapProfiler.stopSampling') : await session.post('Profiler.stop');
-      (await import('node:fs')).writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile));
-    }
     const enqueued = requests * FANOUT;
 
     let dequeued = 0;
