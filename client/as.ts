@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { hs } from '../schemas/index.js';
 import { badRequest, ErrorCode, HsError, unauthenticated } from '../protocol/errors.js';
-import { constantTimeEqual, generateHpkeKeyPair, generateSigningKeyPair, sha256, type HpkeKeyPair, type SigningKeyPair } from '../protocol/crypto/index.js';
+import { constantTimeEqual, generateHpkeKeyPair, generateSigningKeyPair, sha256, toHex, type HpkeKeyPair, type SigningKeyPair } from '../protocol/crypto/index.js';
 import { createCsr, verifyClientCredential, type TrustedCredentials } from '../protocol/as/credentials.js';
 import { signRequest } from '../protocol/as/client-auth.js';
 import {
@@ -45,7 +45,6 @@ export interface VerifiedConnectionPackage {
 }
 
 const CONNECTION_PACKAGE_LIFETIME_MS = 30 * 86_400_000;
-const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 export class AsClient {
   private trusted: TrustedCredentials | undefined;
@@ -130,7 +129,7 @@ export class AsClient {
   async publishConnectionPackages(identity: ClientIdentity, count: number): Promise<void> {
     const keyPackages = Array.from({ length: count }, () => {
       const initKeys = generateHpkeKeyPair();
-      identity.connectionKeys.set(hexOf(sha256(initKeys.publicKey)), initKeys);
+      identity.connectionKeys.set(toHex(sha256(initKeys.publicKey)), initKeys);
       return createConnectionKeyPackage(identity.credential, initKeys.publicKey, this.now() + CONNECTION_PACKAGE_LIFETIME_MS, identity.signingKey.privateKey);
     });
     await this.signed(identity, 'PublishConnectionPackages', hs.as.PublishConnectionPackagesPayload, { keyPackages }, hs.as.Empty);
@@ -166,7 +165,7 @@ export class AsClient {
     } catch {
       throw badRequest('not a sealed connection package');
     }
-    const initKeys = identity.connectionKeys.get(hexOf(sealed.initKeyHash));
+    const initKeys = identity.connectionKeys.get(toHex(sealed.initKeyHash));
     if (!initKeys) throw unauthenticated('connection package is sealed to an init key this client does not hold');
     try {
       return await openConnectionPackage(sealed, initKeys, await this.asCredentials(), this.now());

@@ -7,6 +7,7 @@ import { hs } from '../../schemas/index.js';
 import { methodsOf, type ActorKind, type SqlStatement } from '../runtime/actor-kind.js';
 import type { OperatorKey } from '../runtime/operator-key.js';
 import { challengeFor, generateIssuerKey } from '../../protocol/aas/token.js';
+import { toHex } from '../../protocol/crypto/index.js';
 import type { AasSettings } from '../as/settings.js';
 
 export const ISSUER_KEY = 'issuer';
@@ -33,13 +34,12 @@ export interface IssuerKindOptions {
   now: () => number;
 }
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 /** Retires expired keys and starts a new epoch when none issues at `now`; returns the SQL to mirror it. */
 function rotate(state: State, now: number, options: IssuerKindOptions): SqlStatement[] {
   const records: SqlStatement[] = [];
   for (const key of state.keys.filter((entry) => entry.retireAtMs <= now)) {
-    records.push({ sql: 'delete from aas_spent_token where token_key_id = ?', params: [hex(key.tokenKeyId)] });
+    records.push({ sql: 'delete from aas_spent_token where token_key_id = ?', params: [toHex(key.tokenKeyId)] });
     records.push({ sql: 'delete from aas_issuer_key where epoch = ?', params: [key.epoch] });
   }
   state.keys = state.keys.filter((entry) => entry.retireAtMs > now);
@@ -53,7 +53,7 @@ function rotate(state: State, now: number, options: IssuerKindOptions): SqlState
     state.keys.push(key);
     records.push({
       sql: 'insert into aas_issuer_key (epoch, token_key_id, token_key, sealed_private_key, not_before_ms, issue_until_ms, retire_at_ms) values (?, ?, ?, ?, ?, ?, ?)',
-      params: [key.epoch, hex(key.tokenKeyId), Buffer.from(key.tokenKey), Buffer.from(options.operatorKey.seal(ISSUER_SEAL_PURPOSE, material.privateKeyDer)),
+      params: [key.epoch, toHex(key.tokenKeyId), Buffer.from(key.tokenKey), Buffer.from(options.operatorKey.seal(ISSUER_SEAL_PURPOSE, material.privateKeyDer)),
         key.notBeforeMs, key.issueUntilMs, key.retireAtMs],
     });
   }

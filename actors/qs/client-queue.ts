@@ -7,7 +7,7 @@
 import { hs } from '../../schemas/index.js';
 import { seenFromWire, type SeenValue } from '../../protocol/replay-window.js';
 import { badRequest, conflict, notFound } from '../../protocol/errors.js';
-import { randomBytes, sha256 } from '../../protocol/crypto/index.js';
+import { randomBytes, sha256, toHex } from '../../protocol/crypto/index.js';
 import { idFromKey, idKey, requireId, requireKey } from '../../protocol/qs/ids.js';
 import { checkKeyPackageTuple } from '../../protocol/qs/key-package.js';
 import { applyKeyUpdate, newRatchetKey, sealMessage, sealRatchetSecret } from '../../protocol/qs/ratchet.js';
@@ -52,7 +52,6 @@ export interface QueueState {
 }
 
 const EMPTY = new Uint8Array();
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const blocklistHash = (salt: Uint8Array, groupId: Uint8Array): Uint8Array => {
   const input = new Uint8Array(salt.length + groupId.length);
   input.set(salt);
@@ -115,7 +114,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
 
   const enqueueOne = async (state: QueueState, pcid: Uint8Array, item: hs.qs.IEnqueueItem, rows: MessageRow[]): Promise<hs.qs.EnqueueStatus> => {
     const authEnc = item.authEnc ?? EMPTY;
-    const configId = hex(authEnc);
+    const configId = toHex(authEnc);
     if (!state.verifiedConfigs.has(configId)) {
       try {
         await openOwnerConfig(ctx.keys.queueConfig, state.queueKey, { pcid, authEnc, authCiphertext: item.authCiphertext ?? EMPTY });
@@ -125,7 +124,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
       }
       state.verifiedConfigs.add(configId);
     }
-    if (state.blocked.size > 0 && state.blocked.has(hex(blocklistHash(state.salt, item.groupId ?? EMPTY)))) {
+    if (state.blocked.size > 0 && state.blocked.has(toHex(blocklistHash(state.salt, item.groupId ?? EMPTY)))) {
       return q.EnqueueStatus.BLOCKED;
     }
     if (state.sinceUpdate >= ctx.settings.keyUpdateMessages || Date.now() - state.lastUpdateMs >= ctx.settings.keyUpdateMs) {
@@ -156,7 +155,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         nextSeq: s.nextSequenceNumber, firstSeq: s.firstSequenceNumber,
         ratchetKey: ctx.operatorKey.open(RATCHET_PURPOSE, s.sealedRatchetKey),
         sinceUpdate: s.messagesSinceKeyUpdate, lastUpdateMs: s.lastKeyUpdateMs, salt: s.blocklistSalt,
-        blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(hex)), lastActivityMs: s.lastActivityMs,
+        blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(toHex)), lastActivityMs: s.lastActivityMs,
         seenTokens: seenFromWire(s.seenTokens), listenSubject: undefined, verifiedConfigs: new Set(), kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
       };
     },
@@ -205,9 +204,9 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           if (params.blocklistEntries.some((groupId) => groupId.length === 0 || groupId.length > 256)) throw badRequest('blocklist entries must be group ids of 1 to 256 bytes');
           state.authKey = authKey;
           state.blocklist = params.blocklistEntries.map((groupId) => blocklistHash(state.salt, groupId));
-          state.blocked = new Set(state.blocklist.map(hex));
+          state.blocked = new Set(state.blocklist.map(toHex));
           const rows: MessageRow[] = [];
-          if (hex(queueKey) !== hex(state.queueKey)) {
+          if (toHex(queueKey) !== toHex(state.queueKey)) {
             // A new queue key is the client recovering from a compromise: re-key the ratchet to it at once.
             // Configs sealed under the old key no longer authenticate (docs/decisions.md).
             state.queueKey = queueKey;

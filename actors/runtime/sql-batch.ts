@@ -40,7 +40,7 @@ export class SqlBatch {
       // PostgreSQL: chunks of a few fixed sizes, so each statement text recurs and stays prepared.
       for (let at = 0; at < run.length;) {
         const size = this.postgres ? preparedChunk(run.length - at, Object.keys(run[0]!.values).length) : Math.min(400, run.length - at);
-        await this.run(multiRowInsert(run.slice(at, at + size)), this.postgres);
+        await this.run(multiRowInsert(run.slice(at, at + size), this.postgres), this.postgres);
         at += size;
       }
       run = [];
@@ -75,14 +75,15 @@ function sameShape(a: RowInsert, b: RowInsert): boolean {
   return aColumns.length === bColumns.length && aColumns.every((column, i) => column === bColumns[i]);
 }
 
-function multiRowInsert(rows: RowInsert[]): SqlStatement {
+/** `fixedSize`: the row count is one of the prepared chunk sizes, so its text is worth keeping. */
+function multiRowInsert(rows: RowInsert[], fixedSize: boolean): SqlStatement {
   const { insertInto } = rows[0]!;
   const columns = Object.keys(rows[0]!.values);
   for (const name of [insertInto, ...columns]) {
     if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
   }
   return {
-    sql: insertText(insertInto, columns, rows.length),
+    sql: insertText(insertInto, columns, rows.length, fixedSize),
     params: rows.flatMap((row) => columns.map((column) => {
       const value = row.values[column];
       return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;
@@ -90,16 +91,15 @@ function multiRowInsert(rows: RowInsert[]): SqlStatement {
   };
 }
 
-/** The text of a multi-row insert, built once per table, columns and row count. */
+/** The text of a multi-row insert; kept per table, columns and row count when `keep` is set. */
 const insertTexts = new Map<string, string>();
-function insertText(table: string, columns: string[], rows: number): string {
+function insertText(table: string, columns: string[], rows: number, keep: boolean): string {
   const id = `${table}(${columns.join(',')})x${rows}`;
   let text = insertTexts.get(id);
   if (!text) {
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     text = `insert into ${table} (${columns.join(', ')}) values ${Array(rows).fill(tuple).join(', ')}`;
-    // Row counts other than the prepared sizes (SQLite's chunks) are not worth keeping.
-    if (insertTexts.size < 256) insertTexts.set(id, text);
+    if (keep) insertTexts.set(id, text);
   }
   return text;
 }

@@ -39,6 +39,11 @@ export function deriveKey(inputKey: Uint8Array, salt: Uint8Array, info: string, 
   return hkdf(nobleSha256, inputKey, salt, new TextEncoder().encode(info), length);
 }
 
+/** Lower-case hex, for map keys and SQL text columns (never for comparing secrets). */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
