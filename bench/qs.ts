@@ -7,6 +7,7 @@
 // - pg_insert_per_s: raw multi-row inserts of rows of the same size into the same table, in
 //   transactions of 2,000 rows, measured in the same run (the ceiling the enqueue path is held to).
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { generateHpkeKeyPair, generateSigningKeyPair, randomBytes } from '../protocol/crypto/index.js';
 import { sealQueueConfig } from '../protocol/qs/queue-config.js';
 import { localEnqueue } from '../actors/qs/fanout.js';
@@ -25,10 +26,12 @@ const IN_FLIGHT = 200;
 const FANOUT = Number(process.env.BENCH_QS_FANOUT ?? 10);
 const MESSAGES = Number(process.env.BENCH_QS_MESSAGES ?? 100_000);
 const PAYLOAD_BYTES = 256;
+// As an operator would run it: one node thread per core (BENCH_QS_THREADS to compare).
+const THREADS = Number(process.env.BENCH_QS_THREADS ?? availableParallelism());
 
 export default async function qsBench(): Promise<Record<string, unknown>> {
   const environment = await createTestEnvironment('nats-postgres', {
-    HS_OPERATOR_KEY: nodeRandomBytes(32).toString('base64'), REQUEST_TIMEOUT_MS: '60000',
+    HS_OPERATOR_KEY: nodeRandomBytes(32).toString('base64'), REQUEST_TIMEOUT_MS: '60000', NODE_THREADS: String(THREADS),
   });
   const { node, url } = await startTestNode(environment, [qsModule]);
   try {
@@ -86,6 +89,7 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       enqueue_cpu_us_per_message: Math.round((cpu.user + cpu.system) / enqueued),
       dequeue_per_s: Math.round(dequeued / dequeueSeconds),
       pg_insert_per_s: pgInsertPerS,
+      threads: THREADS,
       fanout: FANOUT,
       in_flight: IN_FLIGHT,
       queues: QUEUES,

@@ -22,6 +22,9 @@ export interface NodeConfig {
   shutdownTimeoutMs: number;
   /** Calls to modules this node serves skip the bus (LOCAL_DISPATCH, default on). */
   localDispatch: boolean;
+  /** Threads that serve this node's shards (NODE_THREADS, default 1): the first runs the gateway
+   *  too; each owns the shards whose number modulo the count is its index. */
+  threads: number;
   /** True when neither NATS nor an external database is configured. */
   embedded: boolean;
 }
@@ -74,8 +77,15 @@ export function loadConfig(env: Source = process.env): NodeConfig {
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 100, 600_000),
     localDispatch: read.oneOf('LOCAL_DISPATCH', 'true', ['true', 'false']) === 'true',
+    threads: integer('NODE_THREADS', 1, 1, 64),
     embedded: natsUrl === undefined && databaseUrl === undefined,
   };
+  // Threads share nothing in memory: live-listener notifications need a real bus, and concurrent
+  // writers a real database.
+  if (config.threads > 1 && (natsUrl === undefined || database.kind !== 'postgresql')) {
+    problems.push('NODE_THREADS above 1 needs NATS_URL and a PostgreSQL DATABASE_URL');
+  }
+  if (config.threads > config.shardCount) problems.push('NODE_THREADS may not exceed SHARD_COUNT');
   return read.done(config);
 }
 
@@ -113,6 +123,7 @@ export function describeConfig(config: NodeConfig): Record<string, unknown> {
     database: config.database.kind === 'postgresql' ? redactUrl(config.database.url) : `sqlite:${config.database.file}`,
     port: config.port,
     shardCount: config.shardCount,
+    threads: config.threads,
   };
 }
 

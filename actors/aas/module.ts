@@ -1,6 +1,6 @@
 // The Anonymous Authentication Service module: the issuer (keys and rotation), per-client allowances
 // (issuance), and the Privacy Pass gate the node puts in front of every gated method.
-import type { ModuleDefinition, ModuleDeps, ModuleFactory } from '../runtime/actor-kind.js';
+import { exportedModule, type ModuleDefinition, type ModuleDeps, type ModuleFactory } from '../runtime/actor-kind.js';
 import { readAasSettings } from '../as/settings.js';
 import { allowanceKind } from './allowance.js';
 import { privacyPassGate } from './gate.js';
@@ -30,4 +30,4 @@ export function createAasModule(moduleOptions: AasModuleOptions = {}): ModuleFac
   };
 }
 
-export const aasModule: ModuleFactory = createAasModule();
+export const aasModule: ModuleFactory = exportedModule(createAasModule(), import.meta.url, 'aasModule');

@@ -1,5 +1,5 @@
 // The Authentication Service module: the keyring singleton and one actor per user.
-import type { ModuleDefinition, ModuleDeps, ModuleFactory } from '../runtime/actor-kind.js';
+import { exportedModule, type ModuleDefinition, type ModuleDeps, type ModuleFactory } from '../runtime/actor-kind.js';
 import { keyringKind } from './keyring.js';
 import { readAsSettings } from './settings.js';
 import { userKind } from './user.js';
@@ -24,4 +24,4 @@ export function createAsModule(moduleOptions: AsModuleOptions = {}): ModuleFacto
   };
 }
 
-export const asModule: ModuleFactory = createAsModule();
+export const asModule: ModuleFactory = exportedModule(createAsModule(), import.meta.url, 'asModule');

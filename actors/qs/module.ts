@@ -4,7 +4,7 @@ import { hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
 import { readToken } from '../../protocol/qs/auth-token.js';
 import { idKey } from '../../protocol/qs/ids.js';
-import { methodsOf, statelessKind, type ActorKind, type ModuleDefinition, type ModuleDeps, type ModuleFactory, type Stateless } from '../runtime/actor-kind.js';
+import { exportedModule, methodsOf, statelessKind, type ActorKind, type ModuleDefinition, type ModuleDeps, type ModuleFactory, type Stateless } from '../runtime/actor-kind.js';
 import { clientQueueKind } from './client-queue.js';
 import { listenSubject, QS_MODULE, type QsContext } from './context.js';
 import { fanOutKind } from './fanout.js';
@@ -26,7 +26,7 @@ function publicKeysKind(ctx: QsContext): ActorKind<Stateless> {
   });
 }
 
-export const qsModule: ModuleFactory = async (deps: ModuleDeps): Promise<ModuleDefinition> => {
+export const qsModule: ModuleFactory = exportedModule(async (deps: ModuleDeps): Promise<ModuleDefinition> => {
   const settings = readQsSettings(deps.env);
   const operatorKey = deps.operatorKey();
   const keys = await loadServerKeys(deps.orm, operatorKey);
@@ -50,4 +50,4 @@ export const qsModule: ModuleFactory = async (deps: ModuleDeps): Promise<ModuleD
       },
     },
   };
-};
+}, import.meta.url, 'qsModule');

@@ -152,4 +152,17 @@ export interface ModuleDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export type ModuleFactory = (deps: ModuleDeps) => ModuleDefinition | Promise<ModuleDefinition>;
+/** Builds a module on one thread of a node. A factory with a `source` can also be built by the node's
+ *  other threads, which import it from there (closures cannot cross threads). */
+export type ModuleFactory = ((deps: ModuleDeps) => ModuleDefinition | Promise<ModuleDefinition>) & { readonly source?: ModuleSource };
+
+/** An ES module export that holds a ModuleFactory. */
+export interface ModuleSource {
+  readonly url: string;
+  readonly exportName: string;
+}
+
+/** Marks `factory` as the export `exportName` of the module at `url` (pass import.meta.url). */
+export function exportedModule(factory: ModuleFactory, url: string, exportName: string): ModuleFactory {
+  return Object.assign((deps: ModuleDeps) => factory(deps), { source: { url, exportName } });
+}

@@ -1,0 +1,109 @@
+// What every thread of a node runs: its own database pool, bus connection, actor runtime and module
+// instances, serving the shards the thread owns (over the bus, and directly to callers in the same
+// node). Calls for shards another thread owns go to it over a ThreadLink.
+import type { MikroORM } from '@mikro-orm/core';
+import type { MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ModuleDefinition, ModuleFactory } from '../actors/runtime/actor-kind.js';
+import { MethodTable } from '../actors/runtime/method-table.js';
+import type { OperatorKey } from '../actors/runtime/operator-key.js';
+import { ActorRuntime } from '../actors/runtime/runtime.js';
+import { OrmSnapshotStore } from '../actors/runtime/snapshot-store.js';
+import { unavailable } from '../protocol/errors.js';
+import type { Bus, Subscription } from '../transport/bus.js';
+import { ActorClient, serveModule, type EnvelopeHandler } from '../transport/envelope.js';
+import { LocalBus } from '../transport/local-bus.js';
+import { NatsBus } from '../transport/nats-bus.js';
+import { shardOf } from '../transport/subjects.js';
+import { ThreadLink } from '../transport/thread-link.js';
+import type { NodeConfig } from './config.js';
+import { loadOperatorKey } from './operator-key.js';
+import { openDatabase } from './persistence/database.js';
+import type { Teardown } from './teardown.js';
+
+export interface ShardHostOptions {
+  config: NodeConfig;
+  modules: readonly ModuleFactory[];
+  /** Module-specific settings (the process environment in production). */
+  env: Readonly<Record<string, string | undefined>>;
+  log: Logger;
+  /** This thread's index among the node's `config.threads` threads. */
+  threadIndex: number;
+}
+
+/** The shards a thread owns: every shard whose number modulo the thread count is its index. */
+export function shardsOfThread(shardCount: number, threads: number, index: number): number[] {
+  return Array.from({ length: shardCount }, (_, shard) => shard).filter((shard) => shard % threads === index);
+}
+
+export class ShardHost {
+  private constructor(
+    readonly orm: MikroORM,
+    readonly bus: Bus,
+    readonly actors: ActorClient,
+    readonly modules: readonly ModuleDefinition[],
+    readonly methods: MethodTable,
+    readonly runtime: ActorRuntime,
+    private readonly config: NodeConfig,
+    private readonly threadIndex: number,
+    /** The other threads of the node, by index (none for a single-threaded node). */
+    private readonly links: Map<number, ThreadLink>,
+  ) {}
+
+  /** Opens everything; each step registers its undoing with `teardown`. */
+  static async open(options: ShardHostOptions, teardown: Teardown): Promise<ShardHost> {
+    const { config, log, threadIndex } = options;
+    const orm = await openDatabase(config.database);
+    teardown.add('database closed', () => orm.close());
+    const bus: Bus = config.natsUrl ? await NatsBus.connect(config.natsUrl, `hs-${config.domain}`) : new LocalBus();
+    teardown.add('bus closed', () => bus.close());
+    const actors = new ActorClient(bus, config.domain, config.shardCount, config.requestTimeoutMs);
+    // Closed only after the actors have drained: their last calls may still cross threads.
+    const links = new Map<number, ThreadLink>();
+    teardown.add('thread links closed', async () => links.forEach((link) => link.close()));
+    let operatorKey: OperatorKey | undefined;
+    const env = options.env;
+    const deps = { domain: config.domain, actors, bus, orm, log, env, operatorKey: () => (operatorKey ??= loadOperatorKey(env, log)) };
+    const modules = await Promise.all(options.modules.map((build) => build(deps)));
+    const methods = new MethodTable(modules);
+    const store = new OrmSnapshotStore(orm);
+    teardown.add('snapshots flushed', () => store.close());
+    const runtime = new ActorRuntime(methods, store, log, { idleMs: config.actorIdleMs });
+    teardown.add('actors drained', () => runtime.drain());
+    const host = new ShardHost(orm, bus, actors, modules, methods, runtime, config, threadIndex, links);
+
+    const subscriptions: Subscription[] = [];
+    teardown.add('bus subjects released', () => Promise.all(subscriptions.map((subscription) => subscription.unsubscribe())));
+    const ownShards = shardsOfThread(config.shardCount, config.threads, threadIndex);
+    const serveOwn: EnvelopeHandler = runtime.call.bind(runtime);
+    const route = host.router(serveOwn);
+    for (const module of modules) {
+      subscriptions.push(...await serveModule(bus, config.domain, module.name, ownShards, serveOwn));
+      if (config.localDispatch) actors.serveLocally(module.name, route);
+    }
+    return host;
+  }
+
+  /** Connects this thread to thread `index` of the same node; calls for its shards go there. */
+  connect(index: number, port: MessagePort): void {
+    this.links.set(index, new ThreadLink(port, this.runtime.call.bind(this.runtime)));
+  }
+
+  /** Whether every other thread of the node still answers. */
+  get linksOpen(): boolean {
+    return [...this.links.values()].every((link) => link.open);
+  }
+
+  /** Calls for this thread's shards go to its own actors; others to the thread that owns them. */
+  private router(serveOwn: EnvelopeHandler): EnvelopeHandler {
+    const { threads, shardCount } = this.config;
+    if (threads === 1) return serveOwn;
+    return (module, key, method, body, deadline) => {
+      const owner = shardOf(key, shardCount) % threads;
+      if (owner === this.threadIndex) return serveOwn(module, key, method, body, deadline);
+      const link = this.links.get(owner);
+      if (!link) return Promise.reject(unavailable(`thread ${owner} of this node is not connected`));
+      return link.call(module, key, method, body, deadline);
+    };
+  }
+}
