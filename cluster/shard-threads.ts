@@ -14,6 +14,15 @@ const FROM_SOURCES = extname(fileURLToPath(import.meta.url)) === '.ts';
 const THREAD_ENTRY = new URL(FROM_SOURCES ? './shard-thread.ts' : './shard-thread.js', import.meta.url);
 const THREAD_START = FROM_SOURCES ? new URL('./typescript-thread.mjs', import.meta.url) : THREAD_ENTRY;
 
+/** V8 flags do not size a worker's heap: give each thread the young generation the first one was
+ *  started with (--max-semi-space-size; V8's young generation is three semi-spaces). Without it the
+ *  threads scavenge several times as often (measured: a third more CPU per queued message). */
+function youngGenerationMb(): number | undefined {
+  const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const semiSpace = options.find((option) => option.startsWith('--max-semi-space-size='));
+  return semiSpace ? 3 * Number(semiSpace.split('=')[1]) : undefined;
+}
+
 export class ShardThreads {
   private readonly exited = new Set<Worker>();
 
@@ -43,7 +52,10 @@ export class ShardThreads {
       for (let index = 1; index < threads; index++) {
         const own = Object.fromEntries(ports[index]!);
         const data: ShardThreadData = { entry: THREAD_ENTRY.href, env: { ...env }, modules: sources, index, ports: own };
-        const worker = new Worker(THREAD_START, { resourceLimits: { maxYoungGenerationSizeMb: 384 }, workerData: data, transferList: Object.values(own) });
+        const young = youngGenerationMb();
+        const worker = new Worker(THREAD_START, {
+          workerData: data, transferList: Object.values(own), ...(young ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
+        });
         workers.push(worker);
         worker.once('exit', () => pool.exited.add(worker));
         await pool.waitFor(worker, 'ready');

@@ -1,11 +1,12 @@
 // A node stopped in the middle of a burst of enqueues keeps every message it acknowledged, and the
-// ratchet, KeyPackages and records survive the restart (state comes back from PostgreSQL).
+// ratchet, KeyPackages and records survive the restart (state comes back from PostgreSQL), on one
+// thread or several.
 import test from 'ava';
 import { QueueReceiver } from '../../client/qs-queue.js';
 import { bytes, enqueue, keyPackageTuple, newUser, queueConfig, receiver, startQs, text } from './helpers.js';
 
-test('every acknowledged message survives a restart in the middle of a burst', async (t) => {
-  const h = await startQs({ QS_KEY_UPDATE_MESSAGES: '7' });
+const survivesRestart = test.macro(async (t, threads: number) => {
+  const h = await startQs({ QS_KEY_UPDATE_MESSAGES: '7', NODE_THREADS: String(threads) });
   t.teardown(() => h.stop());
   const alice = await newUser(h.qs);
   const client = alice.clients[0]!;
@@ -39,3 +40,6 @@ test('every acknowledged message survives a restart in the middle of a burst', a
   t.is((await h.qs.getKeyPackageBatch(alice.user.puid, alice.friendshipToken)).keyPackageTuples.length, 1);
   t.is((await h.qs.getUserRecord(alice.user)).clientRecords.length, 1);
 });
+
+test('every acknowledged message survives a restart in the middle of a burst', survivesRestart, 1);
+test('the same on a node with two threads', survivesRestart, 2);

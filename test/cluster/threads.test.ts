@@ -1,0 +1,62 @@
+// A node on several threads (NODE_THREADS): each thread owns the shards whose number modulo the
+// thread count is its index; the gateway and local calls reach actors on every thread, nothing is
+// lost across a restart in the middle of a burst, and the configuration refuses what cannot work.
+import test from 'ava';
+import { loadConfig } from '../../cluster/config.js';
+import { HomeserverNode } from '../../cluster/node.js';
+import { shardOf } from '../../transport/subjects.js';
+import { idKey } from '../../protocol/qs/ids.js';
+import { QueueReceiver } from '../../client/qs-queue.js';
+import { statelessKind, type ModuleFactory } from '../../actors/runtime/actor-kind.js';
+import { bytes, enqueue, newUser, queueConfig, receiver, startQs, text, type TestClient } from '../qs/helpers.js';
+import { pino } from 'pino';
+
+const threadOf = (client: TestClient, shardCount: number, threads: number): number => shardOf(idKey(client.owner.pcid), shardCount) % threads;
+
+test('queues on both threads take, keep and hand back messages, across a restart', async (t) => {
+  const h = await startQs({ NODE_THREADS: '2', QS_KEY_UPDATE_MESSAGES: '5' });
+  t.teardown(() => h.stop());
+  const { shardCount } = h.node.config;
+  // Users until both threads own at least two queues.
+  const clients: TestClient[] = [];
+  while ([0, 1].some((thread) => clients.filter((c) => threadOf(c, shardCount, 2) === thread).length < 2)) {
+    clients.push((await newUser(h.qs)).clients[0]!);
+  }
+  const configs = await Promise.all(clients.map((client) => queueConfig(h, client)));
+  const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => enqueue(h, configs, bytes('g'), bytes(`m${i}`))));
+  t.true(burst.every((reply) => reply.rejected.length === 0 && reply.queueDeleted.length === 0));
+
+  // This thread activated only the queues it owns; the rest live on the other thread.
+  const onFirstThread = clients.filter((client) => threadOf(client, shardCount, 2) === 0).length;
+  t.is(h.node.node.runtime.activeCounts()['qs-client-queue'], onFirstThread);
+
+  const receivers = clients.map((client) => receiver(h, client));
+  for (const rx of receivers) {
+    const got = (await rx.receiveAll()).map((m) => text(m.payload));
+    t.is(got.length, 60);
+    t.is(new Set(got).size, 60, 'every message once');
+  }
+
+  await h.restart();
+  await enqueue(h, configs, bytes('g'), bytes('after restart'));
+  for (const [i, client] of clients.entries()) {
+    const rx = new QueueReceiver(h.qs, client.owner, client.queueKeys, receivers[i]!.reader);
+    t.deepEqual((await rx.receiveAll()).map((m) => text(m.payload)), ['after restart'], 'the ratchet continues on whichever thread owns the queue');
+  }
+});
+
+test('threads need NATS and PostgreSQL, and no more threads than shards', (t) => {
+  const error = t.throws(() => loadConfig({ NODE_THREADS: '2', SHARD_COUNT: '1' }));
+  t.regex(error?.message ?? '', /NODE_THREADS above 1 needs NATS_URL and a PostgreSQL DATABASE_URL/);
+  t.regex(error?.message ?? '', /NODE_THREADS may not exceed SHARD_COUNT/);
+  t.is(loadConfig({ NODE_THREADS: '3', NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: 'postgresql://x@127.0.0.1/db' }).threads, 3);
+});
+
+test('a module that other threads cannot import is refused at start', async (t) => {
+  const closure: ModuleFactory = () => ({ name: 'closure', kinds: [statelessKind('closure', {})] });
+  const { createTestEnvironment } = await import('../helpers/node.js');
+  const environment = await createTestEnvironment('nats-postgres', { NODE_THREADS: '2' });
+  t.teardown(() => environment.cleanup());
+  const config = loadConfig(environment.env);
+  await t.throwsAsync(HomeserverNode.start(config, { modules: [closure], env: environment.env, log: pino({ level: 'silent' }) }), { message: /no source, so it cannot run on 2 threads/ });
+});
