@@ -1,18 +1,17 @@
 // The queue ratchet (spec: queuing_service/queue_encryption.md). The QS holds one ratchet key per
 // queue. Each message: message key and next ratchet key are derived from the current one under
-// distinct labels, the message is AEAD-sealed with aad = queue id || sequence number || kind, and the
-// old key is erased (forward secrecy). A key update mixes fresh randomness into a rotation key derived
+// distinct labels, the message is sealed (ChaCha20-Poly1305) with aad = queue id || sequence number ||
+// kind, and the old key is erased (forward secrecy). A key update mixes fresh randomness into a rotation key derived
 // from the current one; the randomness travels HPKE-sealed to the queue encryption key (post-compromise
 // security). The first ratchet key travels the same way. The client follows the same steps.
-import { createHmac } from 'node:crypto';
 import { hs } from '../../schemas/index.js';
-import { aeadOpen, aeadSeal, AEAD_NONCE_BYTES, deriveKey, hpkeOpen, hpkeSeal, randomBytes, type HpkeKeyPair } from '../crypto/index.js';
+import { CHACHA_NONCE_BYTES, chachaOpen, chachaSeal, deriveKey, hmacSha256, hpkeOpen, hpkeSeal, randomBytes, type HpkeKeyPair } from '../crypto/index.js';
 
 export const RATCHET_KEY_BYTES = 32;
 const LABEL = 'mls-homeserver/qs/ratchet/';
 const NO_SALT = new Uint8Array();
 // Every message key is used once, so a fixed nonce is safe.
-const NONCE = new Uint8Array(AEAD_NONCE_BYTES);
+const NONCE = new Uint8Array(CHACHA_NONCE_BYTES);
 const Kind = hs.qs.QueueMessageKind;
 
 export function newRatchetKey(): Uint8Array {
@@ -28,13 +27,13 @@ export function messageAad(queueId: Uint8Array, sequenceNumber: number, kind: hs
   return aad;
 }
 
-const MESSAGE_INFO = Buffer.from(`${LABEL}message\x01`, 'latin1');
-const NEXT_INFO = Buffer.from(`${LABEL}next\x01`, 'latin1');
+const MESSAGE_INFO = new TextEncoder().encode(`${LABEL}message\x01`);
+const NEXT_INFO = new TextEncoder().encode(`${LABEL}next\x01`);
 
 /** HKDF-Expand (RFC 5869) of one 32-byte block: the ratchet key is already a uniformly random key, so
- *  it serves as the PRK without an extract step. Native HMAC: this runs for every queued message. */
-function expand(key: Uint8Array, infoWithCounter: Buffer): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(infoWithCounter).digest());
+ *  it serves as the PRK without an extract step. */
+function expand(key: Uint8Array, infoWithCounter: Uint8Array): Uint8Array {
+  return hmacSha256(key, infoWithCounter);
 }
 
 /** One step: the message key and the next ratchet key. The caller's key is erased. */
@@ -57,7 +56,7 @@ export function applyKeyUpdate(ratchetKey: Uint8Array, fresh: Uint8Array): Uint8
 /** Seals one message; returns it and the next ratchet key (`ratchetKey` is erased). */
 export function sealMessage(ratchetKey: Uint8Array, queueId: Uint8Array, sequenceNumber: number, plaintext: Uint8Array): { message: hs.qs.IQueueMessage; nextKey: Uint8Array } {
   const { messageKey, nextKey } = step(ratchetKey);
-  const ciphertext = aeadSeal(messageKey, NONCE, messageAad(queueId, sequenceNumber, Kind.MESSAGE), plaintext);
+  const ciphertext = chachaSeal(messageKey, NONCE, messageAad(queueId, sequenceNumber, Kind.MESSAGE), plaintext);
   messageKey.fill(0);
   return { message: { sequenceNumber, kind: Kind.MESSAGE, ciphertext }, nextKey };
 }
@@ -110,7 +109,7 @@ export class QueueReader {
       if (kind === Kind.MESSAGE) {
         if (!this.ratchetKey) throw new QueueDecryptError('message before the ratchet was initialised');
         const { messageKey, nextKey } = step(this.ratchetKey);
-        plaintext = aeadOpen(messageKey, NONCE, aad, message.ciphertext ?? new Uint8Array());
+        plaintext = chachaOpen(messageKey, NONCE, aad, message.ciphertext ?? new Uint8Array());
         messageKey.fill(0);
         this.ratchetKey = nextKey;
       } else if (kind === Kind.RATCHET_INIT || kind === Kind.KEY_UPDATE) {
