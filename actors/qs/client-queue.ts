@@ -143,7 +143,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
     encodeState: (state) => q.ClientQueueState.encode({
       puid: state.puid, clientRecordAuthKey: state.authKey, queueEncryptionKey: state.queueKey,
       nextSequenceNumber: state.nextSeq, firstSequenceNumber: state.firstSeq,
-      sealedRatchetKey: ctx.operatorKey.seal(RATCHET_PURPOSE, state.ratchetKey),
+      sealedRatchetKey: ctx.operatorKey.sealFrequent(RATCHET_PURPOSE, state.ratchetKey),
       messagesSinceKeyUpdate: state.sinceUpdate, lastKeyUpdateMs: state.lastUpdateMs,
       blocklistSalt: state.salt, blocklistHashes: state.blocklist, lastActivityMs: state.lastActivityMs, seenTokens: state.seenTokens,
       keyPackageFloor: state.kpFloor, keyPackageNext: state.kpNext,
@@ -153,7 +153,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
       return {
         exists: true, puid: s.puid, authKey: s.clientRecordAuthKey, queueKey: s.queueEncryptionKey,
         nextSeq: s.nextSequenceNumber, firstSeq: s.firstSequenceNumber,
-        ratchetKey: ctx.operatorKey.open(RATCHET_PURPOSE, s.sealedRatchetKey),
+        ratchetKey: ctx.operatorKey.openFrequent(RATCHET_PURPOSE, s.sealedRatchetKey),
         sinceUpdate: s.messagesSinceKeyUpdate, lastUpdateMs: s.lastKeyUpdateMs, salt: s.blocklistSalt,
         blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(toHex)), lastActivityMs: s.lastActivityMs,
         seenTokens: seenFromWire(s.seenTokens), listenSubject: undefined, verifiedConfigs: new Set(), kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
@@ -162,7 +162,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
     catchUp: async (state, key) => {
       const latest = await latestHead(ctx.orm, key, state.nextSeq);
       if (!latest) return state;
-      const head = q.QueueHead.decode(ctx.operatorKey.open(HEAD_PURPOSE, latest.head));
+      const head = q.QueueHead.decode(ctx.operatorKey.openFrequent(HEAD_PURPOSE, latest.head));
       return { ...state, nextSeq: latest.seq + 1, ratchetKey: head.ratchetKey, sinceUpdate: head.messagesSinceKeyUpdate, lastUpdateMs: head.lastKeyUpdateMs };
     },
     methods: {
@@ -300,7 +300,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           const statuses: hs.qs.EnqueueStatus[] = [];
           for (const item of request.items) statuses.push(await enqueueOne(state, pcid, item, rows));
           if (rows.length === 0) return { reply: { statuses } };
-          rows.at(-1)!.head = ctx.operatorKey.seal(HEAD_PURPOSE, q.QueueHead.encode({
+          rows.at(-1)!.head = ctx.operatorKey.sealFrequent(HEAD_PURPOSE, q.QueueHead.encode({
             ratchetKey: state.ratchetKey, messagesSinceKeyUpdate: state.sinceUpdate, lastKeyUpdateMs: state.lastUpdateMs,
           }).finish());
           // Journaled: the rows (with the head) are the whole write; the (queue, seq) key fences them.

@@ -30,3 +30,20 @@ export function chachaOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, 
     throw new AeadOpenError('ciphertext does not open with this key');
   }
 }
+
+export const XCHACHA_NONCE_BYTES = 24;
+
+/** XChaCha20-Poly1305 (IETF): its 24-byte nonces may be drawn at random for any number of seals under
+ *  one key. ciphertext || 16-byte tag. */
+export function xchachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  return sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, null, null, nonce, key);
+}
+
+/** Throws AeadOpenError when the key, nonce or ciphertext do not match. */
+export function xchachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array {
+  try {
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, null, nonce, key);
+  } catch {
+    throw new AeadOpenError('ciphertext does not open with this key');
+  }
+}

@@ -101,6 +101,14 @@ test('the operator key seals per purpose and refuses other keys and purposes', (
   t.deepEqual([...operatorKey.open('as-signing-key', box)], [1, 2, 3]);
   t.throws(() => operatorKey.open('aas-issuer-key', box), { message: /does not open/ });
   t.throws(() => new OperatorKey(new Uint8Array(randomBytes(32))).open('as-signing-key', box), { message: /does not open/ });
+  // The high-rate form: its own boxes only, same refusals, fresh nonce each time.
+  const frequent = operatorKey.sealFrequent('qs-queue-head', new Uint8Array([4, 5]));
+  t.deepEqual([...operatorKey.openFrequent('qs-queue-head', frequent)], [4, 5]);
+  t.notDeepEqual(operatorKey.sealFrequent('qs-queue-head', new Uint8Array([4, 5])), frequent);
+  t.throws(() => operatorKey.openFrequent('qs-queue-ratchet', frequent), { message: /does not open/ });
+  t.throws(() => operatorKey.open('qs-queue-head', frequent), { message: /does not open/ });
+  t.throws(() => operatorKey.openFrequent('qs-queue-head', frequent.subarray(0, 30)), { message: /does not open/ });
+  t.throws(() => operatorKey.openFrequent('qs-queue-head', frequent.subarray(0, 10)), { message: /truncated/ });
   t.throws(() => loadOperatorKey({ HS_OPERATOR_KEY: 'c2hvcnQ=' }), { message: /32 bytes in base64/ });
   t.throws(() => loadOperatorKey({ DATABASE_URL: 'postgresql://x@y/z' }), { message: /HS_OPERATOR_KEY is required/ });
 });
