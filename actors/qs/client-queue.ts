@@ -88,6 +88,14 @@ function append(state: QueueState, message: hs.qs.IQueueMessage, rows: MessageRo
   state.nextSeq++;
 }
 
+/** Publishes the rows to the live listener's subject. (A returned arrow: tsx names, at a cost, every
+ *  closure assigned to a name or property, and this one is made on every enqueue turn.) */
+function publisher(bus: QsContext['bus'], subject: string, rows: MessageRow[]): () => void {
+  return () => {
+    for (const row of rows) bus.publish(subject, row.data);
+  };
+}
+
 export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
   const method = methodsOf<QueueState>();
   const byPcid = (request: { pcid: Uint8Array }): string => idKey(requireId(request.pcid, 'pcid'));
@@ -104,12 +112,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
   const stored = (state: QueueState, actor: ActorContext, rows: MessageRow[]): Pick<Outcome<QueueState, unknown>, 'records' | 'afterCommit'> => {
     if (rows.length === 0) return {};
     const subject = (state.listenSubject ??= listenSubject(ctx.domain, idFromKey(actor.key)));
-    return {
-      records: insertMessages(actor.key, rows),
-      afterCommit: () => {
-        for (const row of rows) ctx.bus.publish(subject, row.data);
-      },
-    };
+    return { records: insertMessages(actor.key, rows), afterCommit: publisher(ctx.bus, subject, rows) };
   };
 
   const enqueueOne = async (state: QueueState, pcid: Uint8Array, item: hs.qs.IEnqueueItem, rows: MessageRow[]): Promise<hs.qs.EnqueueStatus> => {

@@ -47,7 +47,7 @@ export class OperatorKey {
    */
   sealFrequent(purpose: string, plaintext: Uint8Array): Uint8Array {
     const nonce = randomBytes(XCHACHA_NONCE_BYTES);
-    const sealed = xchachaSeal(this.subkey(`frequent/${purpose}`), nonce, plaintext);
+    const sealed = xchachaSeal(this.frequentSubkey(purpose), nonce, plaintext);
     const out = new Uint8Array(XCHACHA_NONCE_BYTES + sealed.length);
     out.set(nonce);
     out.set(sealed, XCHACHA_NONCE_BYTES);
@@ -58,7 +58,7 @@ export class OperatorKey {
   openFrequent(purpose: string, box: Uint8Array): Uint8Array {
     if (box.length < XCHACHA_NONCE_BYTES) throw new OperatorKeyError('sealed secret is truncated');
     try {
-      return xchachaOpen(this.subkey(`frequent/${purpose}`), box.subarray(0, XCHACHA_NONCE_BYTES), box.subarray(XCHACHA_NONCE_BYTES));
+      return xchachaOpen(this.frequentSubkey(purpose), box.subarray(0, XCHACHA_NONCE_BYTES), box.subarray(XCHACHA_NONCE_BYTES));
     } catch {
       throw new OperatorKeyError(`a stored ${purpose} secret does not open with the configured operator key (HS_OPERATOR_KEY changed?)`);
     }
@@ -66,6 +66,19 @@ export class OperatorKey {
 
   // Derived once per purpose: some purposes seal on every write of a busy actor (QS queue ratchets).
   readonly #subkeys = new Map<string, Uint8Array>();
+
+  readonly #frequentSubkeys = new Map<string, Uint8Array>();
+
+  /** The sealFrequent subkey of a purpose, under its own label: no purpose given to `seal` can derive
+   *  it, so the two ciphers never share a key. */
+  private frequentSubkey(purpose: string): Uint8Array {
+    let key = this.#frequentSubkeys.get(purpose);
+    if (!key) {
+      key = deriveKey(this.#key, new Uint8Array(), `mls-homeserver/operator-key-frequent/${purpose}`);
+      this.#frequentSubkeys.set(purpose, key);
+    }
+    return key;
+  }
 
   private subkey(purpose: string): Uint8Array {
     let key = this.#subkeys.get(purpose);

@@ -236,22 +236,25 @@ export class Supervisor<State> {
 
   /** Sends the reply once `write` (if any) has committed, then runs the outcome's after-commit work. */
   private replyAfter(write: Promise<number> | undefined, mail: Mail, reply: Uint8Array, afterCommit: (() => void) | undefined): void {
-    const deliver = (): void => {
-      mail.resolve(reply);
-      if (!afterCommit) return;
-      try {
-        afterCommit();
-      } catch (error) {
-        this.log.error({ kind: this.kind.name, err: describe(error) }, 'after-commit work failed');
-      }
-    };
     if (!write) {
-      deliver();
+      this.deliver(mail, reply, afterCommit);
       return;
     }
-    write.then(deliver, (error: unknown) => {
+    // Inline arrows, not named closures: tsx names every named function it creates (a defineProperty
+    // call), which showed up at 2% of the QS enqueue profile.
+    write.then(() => this.deliver(mail, reply, afterCommit), (error: unknown) => {
       mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
     });
+  }
+
+  private deliver(mail: Mail, reply: Uint8Array, afterCommit: (() => void) | undefined): void {
+    mail.resolve(reply);
+    if (!afterCommit) return;
+    try {
+      afterCommit();
+    } catch (error) {
+      this.log.error({ kind: this.kind.name, err: describe(error) }, 'after-commit work failed');
+    }
   }
 
   /** Loads the last committed state, after the writes still in flight have settled. */
