@@ -20,6 +20,10 @@ export interface NodeParts {
   log: Logger;
   /** Process-wide metrics (event loop, memory); off when several nodes share a process. */
   processMetrics?: boolean;
+  /** Called when one of the node's threads ends unexpectedly (its shards are then unserved). The
+   *  process runner exits, as a single-threaded node would have on the same crash; by default the node
+   *  stays up and reports itself not ready. */
+  onThreadFailure?: () => void;
 }
 
 export class HomeserverNode {
@@ -59,7 +63,7 @@ export class HomeserverNode {
     // keys), so they only ever load them.
     let threads: ShardThreads | undefined;
     if (config.threads > 1) {
-      const started = await ShardThreads.start(config.threads, parts.modules, env, log);
+      const started = await ShardThreads.start(config.threads, parts.modules, env, log, () => parts.onThreadFailure?.());
       threads = started.threads;
       teardown.add('node threads stopped', () => started.threads.stop());
       for (const [index, port] of started.ports) host.connect(index, port);

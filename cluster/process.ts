@@ -20,7 +20,11 @@ export async function runNodeProcess(modules: readonly ModuleFactory[]): Promise
     : 'starting');
   let node: HomeserverNode;
   try {
-    node = await HomeserverNode.start(config, { modules, log, env: process.env, processMetrics: true });
+    node = await HomeserverNode.start(config, {
+      modules, log, env: process.env, processMetrics: true,
+      // Half a node is worse than none: let the process manager restart the whole of it.
+      onThreadFailure: () => process.exit(1),
+    });
   } catch (error) {
     // Modules read their own settings while the node starts.
     exitOnSettingsError(error);

@@ -25,14 +25,17 @@ function youngGenerationMb(): number | undefined {
 
 export class ShardThreads {
   private readonly exited = new Set<Worker>();
+  private stopping = false;
 
   private constructor(private readonly workers: Worker[], private readonly log: Logger) {}
 
   /**
    * Starts `threads - 1` threads and resolves once each serves its shards. Returns them with the
-   * first thread's port to each (by index) for `ShardHost.connect`.
+   * first thread's port to each (by index) for `ShardHost.connect`. `onFailure` hears of a thread that
+   * ends when nobody stopped it.
    */
-  static async start(threads: number, modules: readonly ModuleFactory[], env: Readonly<Record<string, string | undefined>>, log: Logger): Promise<{ threads: ShardThreads; ports: Map<number, MessagePort> }> {
+  static async start(threads: number, modules: readonly ModuleFactory[], env: Readonly<Record<string, string | undefined>>, log: Logger,
+    onFailure: (thread: number) => void): Promise<{ threads: ShardThreads; ports: Map<number, MessagePort> }> {
     const sources = modules.map((module, i): ModuleSource => {
       if (!module.source) throw new Error(`module ${i + 1} has no source, so it cannot run on ${threads} threads (see exportedModule)`);
       return module.source;
@@ -59,9 +62,14 @@ export class ShardThreads {
         workers.push(worker);
         worker.once('exit', () => pool.exited.add(worker));
         await pool.waitFor(worker, 'ready');
-        // A thread that dies later leaves its shards unserved: calls to them fail UNAVAILABLE
-        // (its ports close) and /readyz reports the node unavailable.
+        // A thread that dies later leaves its shards unserved: calls to them fail UNAVAILABLE (its
+        // ports close), /readyz reports the node unavailable, and onFailure decides what happens.
         worker.on('error', (error) => log.fatal({ thread: index, err: { type: error.name, message: error.message } }, 'node thread crashed'));
+        worker.once('exit', (code) => {
+          if (pool.stopping) return;
+          log.fatal({ thread: index, code }, 'node thread ended; its shards are unserved');
+          onFailure(index);
+        });
       }
     } catch (error) {
       await pool.stop();
@@ -77,6 +85,7 @@ export class ShardThreads {
 
   /** Drains and stops every thread. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.workers.filter((worker) => !this.exited.has(worker)).map(async (worker) => {
       const stopped = this.waitFor(worker, 'stopped').catch((error: Error) => this.log.error({ err: { type: error.name, message: error.message } }, 'node thread did not stop cleanly'));
       worker.postMessage({ type: 'stop' });

@@ -10,6 +10,11 @@ import { QueueReceiver } from '../../client/qs-queue.js';
 import { statelessKind, type ModuleFactory } from '../../actors/runtime/actor-kind.js';
 import { bytes, enqueue, newUser, queueConfig, receiver, startQs, text, type TestClient } from '../qs/helpers.js';
 import { pino } from 'pino';
+import { ErrorCode, HsError } from '../../protocol/errors.js';
+import { counterModule } from '../fixtures/counter-module.js';
+import { CounterBusClient } from '../helpers/counter-client.js';
+import { createTestEnvironment } from '../helpers/node.js';
+import { hs } from '../generated/proto.js';
 
 const threadOf = (client: TestClient, shardCount: number, threads: number): number => shardOf(idKey(client.owner.pcid), shardCount) % threads;
 
@@ -54,9 +59,34 @@ test('threads need NATS and PostgreSQL, and no more threads than shards', (t) =>
 
 test('a module that other threads cannot import is refused at start', async (t) => {
   const closure: ModuleFactory = () => ({ name: 'closure', kinds: [statelessKind('closure', {})] });
-  const { createTestEnvironment } = await import('../helpers/node.js');
   const environment = await createTestEnvironment('nats-postgres', { NODE_THREADS: '2' });
   t.teardown(() => environment.cleanup());
   const config = loadConfig(environment.env);
   await t.throwsAsync(HomeserverNode.start(config, { modules: [closure], env: environment.env, log: pino({ level: 'silent' }) }), { message: /no source, so it cannot run on 2 threads/ });
+});
+
+test('a thread that dies is reported, its shards refuse with UNAVAILABLE, and the rest keeps serving', async (t) => {
+  const environment = await createTestEnvironment('nats-postgres', { NODE_THREADS: '2' });
+  t.teardown(() => environment.cleanup());
+  const config = loadConfig(environment.env);
+  let failures = 0;
+  const node = await HomeserverNode.start(config, { modules: [counterModule], env: environment.env, log: pino({ level: 'silent' }), onThreadFailure: () => failures++ });
+  t.teardown(() => node.stop());
+  const ownedBy = (thread: number): string => {
+    for (let i = 0; ; i++) if (shardOf(`counter-${i}`, config.shardCount) % 2 === thread) return `counter-${i}`;
+  };
+  const [mine, theirs] = [ownedBy(0), ownedBy(1)];
+  const counters = new CounterBusClient(node.actors);
+  t.is((await counters.add(mine, 2)).total, 2);
+  t.is((await counters.add(theirs, 3)).total, 3);
+  const ready = async (): Promise<number> => (await fetch(`http://127.0.0.1:${node.port}/readyz`)).status;
+  t.is(await ready(), 200);
+
+  await node.actors.call('counter', theirs, 'EchoCrashThread', hs.testing.FailRequest.encode({ counter: theirs }).finish());
+  for (let waited = 0; failures === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.is(failures, 1);
+  t.is(await ready(), 503);
+  const refused = await t.throwsAsync(counters.add(theirs, 1), { instanceOf: HsError });
+  t.is(refused?.code, ErrorCode.UNAVAILABLE);
+  t.is((await counters.add(mine, 1)).total, 3, 'the surviving thread still serves its shards');
 });
