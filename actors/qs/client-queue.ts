@@ -4,7 +4,7 @@
 // queue, so sequence numbers are consecutive without any lock. Enqueue is journaled: it writes only
 // message rows, the last one carrying the sealed queue head (ratchet key and key-update schedule), and
 // catchUp folds the newest head into the snapshot on activation; every other change writes the snapshot.
-import { hs } from '../../schemas/index.js';
+import { encodeMessage, hs } from '../../schemas/index.js';
 import { seenFromWire, type SeenValue } from '../../protocol/replay-window.js';
 import { badRequest, conflict, notFound } from '../../protocol/errors.js';
 import { randomBytes, sha256, toHex } from '../../protocol/crypto/index.js';
@@ -84,7 +84,7 @@ async function keyUpdate(state: QueueState, pcid: Uint8Array, rows: MessageRow[]
 
 /** Gives `message` the next sequence number; its row goes into `rows` (see stored). */
 function append(state: QueueState, message: hs.qs.IQueueMessage, rows: MessageRow[]): void {
-  rows.push({ seq: state.nextSeq, data: q.QueueMessage.encode(message).finish() });
+  rows.push({ seq: state.nextSeq, data: encodeMessage(q.QueueMessage, message) });
   state.nextSeq++;
 }
 
@@ -303,9 +303,9 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
           const statuses: hs.qs.EnqueueStatus[] = [];
           for (const item of request.items) statuses.push(await enqueueOne(state, pcid, item, rows));
           if (rows.length === 0) return { reply: { statuses } };
-          rows.at(-1)!.head = ctx.operatorKey.sealFrequent(HEAD_PURPOSE, q.QueueHead.encode({
+          rows.at(-1)!.head = ctx.operatorKey.sealFrequent(HEAD_PURPOSE, encodeMessage(q.QueueHead, {
             ratchetKey: state.ratchetKey, messagesSinceKeyUpdate: state.sinceUpdate, lastKeyUpdateMs: state.lastUpdateMs,
-          }).finish());
+          }));
           // Journaled: the rows (with the head) are the whole write; the (queue, seq) key fences them.
           return { state, ...stored(state, actor, rows), journal: true, reply: { statuses } };
         },

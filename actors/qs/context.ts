@@ -1,5 +1,6 @@
 // What every QS actor kind shares: settings, server keys, the operator key, and typed calls to the
 // module's own actors over the bus.
+import { encodeMessage } from '../../schemas/index.js';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { OperatorKey } from '../runtime/operator-key.js';
@@ -31,7 +32,7 @@ interface Codec<T, R> {
 /** Calls a QS actor (by key) and decodes its reply; errors arrive as HsError. */
 export async function callQs<Request, Reply>(ctx: QsContext, key: string, method: string, request: Request,
   requestType: Codec<Request, unknown>, replyType: Codec<unknown, Reply>): Promise<Reply> {
-  const bytes = await ctx.actors.call(QS_MODULE, key, method, requestType.encode(request).finish());
+  const bytes = await ctx.actors.call(QS_MODULE, key, method, encodeMessage(requestType, request));
   return replyType.decode(bytes);
 }
 

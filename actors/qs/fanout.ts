@@ -2,7 +2,7 @@
 // routing cache) and hands the message to the queue's actor, which stores it and tells the queue's live
 // listener. Fan-out actors hold no state; the caller spreads its requests over many of them
 // (fanOutKey) so that fan-outs run in parallel.
-import { hs } from '../../schemas/index.js';
+import { encodeMessage, hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
 import { randomBytes } from '../../protocol/crypto/index.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
@@ -21,7 +21,7 @@ export function fanOutKey(): string {
 
 /** How the DS enqueues a fan-out message on its own homeserver. */
 export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnqueueRequest): Promise<hs.qs.LocalEnqueueReply> {
-  const reply = await actors.call(QS_MODULE, fanOutKey(), 'LocalEnqueue', q.LocalEnqueueRequest.encode(request).finish());
+  const reply = await actors.call(QS_MODULE, fanOutKey(), 'LocalEnqueue', encodeMessage(q.LocalEnqueueRequest, request));
   return q.LocalEnqueueReply.decode(reply);
 }
 

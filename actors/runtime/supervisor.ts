@@ -4,6 +4,7 @@
 // their last snapshot.
 import { dispatch, spawn, spawnStateless, stop, type ActorSystemRef, type Ref } from 'nact';
 import type { Logger } from 'pino';
+import { encodeMessage } from '../../schemas/index.js';
 import { badRequest, deadlineExceeded, HsError, internal, notFound, unavailable } from '../../protocol/errors.js';
 import type { ActorContext, ActorKind, Outcome } from './actor-kind.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -110,7 +111,7 @@ export class Supervisor<State> {
       mail.reject(internal(`${this.kind.name} is stateless but ${mail.method} returned a state`));
       return;
     }
-    this.replyAfter(undefined, mail, this.kind.methods[mail.method]!.response.encode(outcome.reply).finish(), outcome.afterCommit);
+    this.replyAfter(undefined, mail, encodeMessage(this.kind.methods[mail.method]!.response, outcome.reply), outcome.afterCommit);
   }
 
   /** The decoded request, or undefined when it is malformed (the mail is then refused). */
@@ -209,7 +210,7 @@ export class Supervisor<State> {
     const outcome = await this.handle(ctx, current.state, mail, decoded.request);
     // Refused: the handler may have changed the state before refusing; forget it, reload on next use.
     if (!outcome) return UNLOADED;
-    const reply = this.kind.methods[mail.method]!.response.encode(outcome.reply).finish();
+    const reply = encodeMessage(this.kind.methods[mail.method]!.response, outcome.reply);
     if (outcome.state === undefined && (outcome.records?.length ?? 0) === 0) {
       this.replyAfter(activation.lastWrite, mail, reply, outcome.afterCommit);
       return current;
