@@ -23,21 +23,12 @@ export class OperatorKey {
   /** nonce || AES-256-GCM(ciphertext || tag), under a key derived for `purpose`. */
   seal(purpose: string, plaintext: Uint8Array): Uint8Array {
     const nonce = randomBytes(NONCE_BYTES);
-    const sealed = aeadSeal(this.subkey(purpose), nonce, new Uint8Array(), plaintext);
-    const out = new Uint8Array(NONCE_BYTES + sealed.length);
-    out.set(nonce);
-    out.set(sealed, NONCE_BYTES);
-    return out;
+    return withNonce(nonce, aeadSeal(this.subkey(purpose), nonce, new Uint8Array(), plaintext));
   }
 
   /** Throws OperatorKeyError when the box was sealed under another key or purpose, or was altered. */
   open(purpose: string, box: Uint8Array): Uint8Array {
-    if (box.length < NONCE_BYTES) throw new OperatorKeyError('sealed secret is truncated');
-    try {
-      return aeadOpen(this.subkey(purpose), box.subarray(0, NONCE_BYTES), new Uint8Array(), box.subarray(NONCE_BYTES));
-    } catch {
-      throw new OperatorKeyError(`a stored ${purpose} secret does not open with the configured operator key (HS_OPERATOR_KEY changed?)`);
-    }
+    return openBox(purpose, box, NONCE_BYTES, (nonce, sealed) => aeadOpen(this.subkey(purpose), nonce, new Uint8Array(), sealed));
   }
 
   /**
@@ -47,21 +38,12 @@ export class OperatorKey {
    */
   sealFrequent(purpose: string, plaintext: Uint8Array): Uint8Array {
     const nonce = randomBytes(XCHACHA_NONCE_BYTES);
-    const sealed = xchachaSeal(this.frequentSubkey(purpose), nonce, plaintext);
-    const out = new Uint8Array(XCHACHA_NONCE_BYTES + sealed.length);
-    out.set(nonce);
-    out.set(sealed, XCHACHA_NONCE_BYTES);
-    return out;
+    return withNonce(nonce, xchachaSeal(this.frequentSubkey(purpose), nonce, plaintext));
   }
 
   /** Opens a sealFrequent box; throws OperatorKeyError like `open`. */
   openFrequent(purpose: string, box: Uint8Array): Uint8Array {
-    if (box.length < XCHACHA_NONCE_BYTES) throw new OperatorKeyError('sealed secret is truncated');
-    try {
-      return xchachaOpen(this.frequentSubkey(purpose), box.subarray(0, XCHACHA_NONCE_BYTES), box.subarray(XCHACHA_NONCE_BYTES));
-    } catch {
-      throw new OperatorKeyError(`a stored ${purpose} secret does not open with the configured operator key (HS_OPERATOR_KEY changed?)`);
-    }
+    return openBox(purpose, box, XCHACHA_NONCE_BYTES, (nonce, sealed) => xchachaOpen(this.frequentSubkey(purpose), nonce, sealed));
   }
 
   // Derived once per purpose: some purposes seal on every write of a busy actor (QS queue ratchets).
@@ -87,5 +69,22 @@ export class OperatorKey {
       this.#subkeys.set(purpose, key);
     }
     return key;
+  }
+}
+
+function withNonce(nonce: Uint8Array, sealed: Uint8Array): Uint8Array {
+  const box = new Uint8Array(nonce.length + sealed.length);
+  box.set(nonce);
+  box.set(sealed, nonce.length);
+  return box;
+}
+
+/** Splits nonce || sealed and opens it; any failure is an OperatorKeyError naming the purpose. */
+function openBox(purpose: string, box: Uint8Array, nonceBytes: number, open: (nonce: Uint8Array, sealed: Uint8Array) => Uint8Array): Uint8Array {
+  if (box.length < nonceBytes) throw new OperatorKeyError('sealed secret is truncated');
+  try {
+    return open(box.subarray(0, nonceBytes), box.subarray(nonceBytes));
+  } catch {
+    throw new OperatorKeyError(`a stored ${purpose} secret does not open with the configured operator key (HS_OPERATOR_KEY changed?)`);
   }
 }
