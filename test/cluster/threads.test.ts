@@ -15,6 +15,10 @@ import { counterModule } from '../fixtures/counter-module.js';
 import { CounterBusClient } from '../helpers/counter-client.js';
 import { createTestEnvironment } from '../helpers/node.js';
 import { hs } from '../generated/proto.js';
+import { asModule } from '../../actors/as/module.js';
+import { aasModule } from '../../actors/aas/module.js';
+import { qsModule } from '../../actors/qs/module.js';
+import { startAuthNode } from '../aas/helpers.js';
 
 const threadOf = (client: TestClient, shardCount: number, threads: number): number => shardOf(idKey(client.owner.pcid), shardCount) % threads;
 
@@ -89,4 +93,23 @@ test('a thread that dies is reported, its shards refuse with UNAVAILABLE, and th
   const refused = await t.throwsAsync(counters.add(theirs, 1), { instanceOf: HsError });
   t.is(refused?.code, ErrorCode.UNAVAILABLE);
   t.is((await counters.add(mine, 1)).total, 3, 'the surviving thread still serves its shards');
+});
+
+test('the production modules on two threads: registration, tokens, gated calls and direct queues', async (t) => {
+  const server = await startAuthNode({ env: { NODE_THREADS: '2' }, modules: [asModule, aasModule, qsModule] });
+  t.teardown(() => server.stop());
+  // Users until both threads hold at least one user actor (the AS keys user actors by name).
+  const users: Awaited<ReturnType<typeof server.user>>[] = [];
+  while ([0, 1].some((thread) => !users.some((user) => shardOf(user.name, server.node.config.shardCount) % 2 === thread))) users.push(await server.user());
+  for (const sender of users) {
+    for (const receiver of users) {
+      const [entry] = await sender.as.clientCredentials(receiver.name);
+      t.is(entry?.userName, receiver.name);
+      t.true(await sender.as.enqueueDirect(receiver.name, receiver.identity.clientUuid, new TextEncoder().encode(`from ${sender.name}`)) >= 0);
+    }
+  }
+  for (const receiver of users) {
+    const direct = await receiver.as.dequeueDirect(receiver.identity, 0);
+    t.is(direct.messages.length, users.length, 'one direct message from every user, whichever thread holds either');
+  }
 });
