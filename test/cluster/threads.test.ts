@@ -1,6 +1,7 @@
 // A node on several threads (NODE_THREADS): each thread owns the shards whose number modulo the
-// thread count is its index; the gateway and local calls reach actors on every thread, nothing is
-// lost across a restart in the middle of a burst, and the configuration refuses what cannot work.
+// thread count is its index; the gateway and local calls reach actors on every thread (QS queues, and
+// the AS, AAS and QS modules together), nothing is lost across a restart, a thread that dies is
+// reported while the others keep serving, and the configuration refuses what cannot work.
 import test from 'ava';
 import { loadConfig } from '../../cluster/config.js';
 import { HomeserverNode } from '../../cluster/node.js';
