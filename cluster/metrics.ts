@@ -17,12 +17,12 @@ export class NodeMetrics {
     registers: [this.registry], buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
   });
 
-  constructor(activeActors: () => Record<string, number>, withProcessMetrics: boolean) {
+  constructor(activeActors: () => Promise<Record<string, number>>, withProcessMetrics: boolean) {
     new Gauge({
       name: 'hs_actors_active', help: 'Activated actors by kind', labelNames: ['kind'] as const,
       registers: [this.registry],
-      collect() {
-        for (const [kind, count] of Object.entries(activeActors())) this.set({ kind }, count);
+      async collect() {
+        for (const [kind, count] of Object.entries(await activeActors())) this.set({ kind }, count);
       },
     });
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry });

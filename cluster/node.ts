@@ -58,10 +58,10 @@ export class HomeserverNode {
     const { modules, methods, runtime, actors, bus, orm } = host;
     const gates = modules.filter((module) => module.gate);
     if (gates.length > 1) throw new Error(`only one module may gate requests; ${gates.map((module) => module.name).join(' and ')} both do`);
-    const metrics = new NodeMetrics(() => runtime.activeCounts(), parts.processMetrics ?? false);
+    let threads: ShardThreads | undefined;
+    const metrics = new NodeMetrics(async () => sumCounts([runtime.activeCounts(), ...(await threads?.activeCounts() ?? [])]), parts.processMetrics ?? false);
     // The other threads start once this one has built the modules (which create any missing server
     // keys), so they only ever load them.
-    let threads: ShardThreads | undefined;
     if (config.threads > 1) {
       const started = await ShardThreads.start(config.threads, parts.modules, env, log, () => parts.onThreadFailure?.());
       threads = started.threads;
@@ -103,4 +103,11 @@ export class HomeserverNode {
     this.stopping ??= this.teardown.run(this.log).then(() => this.log.info('node stopped'));
     return this.stopping;
   }
+}
+
+/** Per-kind counts of several threads, added up. */
+function sumCounts(perThread: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const counts of perThread) for (const [kind, count] of Object.entries(counts)) total[kind] = (total[kind] ?? 0) + count;
+  return total;
 }

@@ -1,6 +1,7 @@
 // Entry point of a node's extra threads (worker_threads). Each builds the node's modules from their
 // sources, serves the shards it owns, and answers the first thread: 'ready' once it serves, 'stopped'
-// once a 'stop' has drained it; a failed start is reported with its message and ends the thread.
+// once a 'stop' has drained it, its active actors when asked; a failed start is reported with its
+// message and ends the thread.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ModuleFactory, ModuleSource } from '../actors/runtime/actor-kind.js';
 import { loadConfig } from './config.js';
@@ -18,7 +19,14 @@ export interface ShardThreadData {
   ports: Record<number, MessagePort>;
 }
 
-export type ShardThreadReport = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'stopped' };
+export type ShardThreadReport =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'stopped' }
+  | { type: 'active'; counts: Record<string, number> };
+
+/** What the first thread asks: drain and stop, or the active actors per kind (for /metrics). */
+export type ShardThreadCommand = { type: 'stop' } | { type: 'active' };
 
 async function importModule(source: ModuleSource): Promise<ModuleFactory> {
   const factory = ((await import(source.url)) as Record<string, unknown>)[source.exportName];
@@ -42,8 +50,11 @@ async function run(data: ShardThreadData, port: MessagePort): Promise<void> {
     port.close();
     return;
   }
-  port.on('message', (message: { type: 'stop' }) => {
-    if (message.type !== 'stop') return;
+  port.on('message', (command: ShardThreadCommand) => {
+    if (command.type === 'active') {
+      report({ type: 'active', counts: host.runtime.activeCounts() });
+      return;
+    }
     teardown.run(log).then(() => report({ type: 'stopped' }), (error: Error) => {
       log.error({ err: { type: error.name, message: error.message } }, 'thread stop failed');
       report({ type: 'stopped' });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ModuleFactory, ModuleSource } from '../actors/runtime/actor-kind.js';
-import type { ShardThreadData, ShardThreadReport } from './shard-thread.js';
+import type { ShardThreadCommand, ShardThreadData, ShardThreadReport } from './shard-thread.js';
 
 // Run from TypeScript sources (through tsx), a thread starts in a small loader that registers tsx
 // first; compiled, it starts in shard-thread.js directly.
@@ -83,30 +83,52 @@ export class ShardThreads {
     return this.exited.size === 0;
   }
 
+  /** Active actors per kind on each running thread (a thread that does not answer within a second
+   *  is left out). */
+  async activeCounts(): Promise<Record<string, number>[]> {
+    const answers = await Promise.all(this.liveWorkers().map(async (worker) => {
+      const answer = this.waitFor(worker, 'active', 1000);
+      command(worker, { type: 'active' });
+      return answer.then((report) => report.counts, () => undefined);
+    }));
+    return answers.filter((counts) => counts !== undefined);
+  }
+
   /** Drains and stops every thread. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.workers.filter((worker) => !this.exited.has(worker)).map(async (worker) => {
+    await Promise.all(this.liveWorkers().map(async (worker) => {
       const stopped = this.waitFor(worker, 'stopped').catch((error: Error) => this.log.error({ err: { type: error.name, message: error.message } }, 'node thread did not stop cleanly'));
-      worker.postMessage({ type: 'stop' });
+      command(worker, { type: 'stop' });
       await stopped;
       await worker.terminate();
     }));
   }
 
-  private waitFor(worker: Worker, type: 'ready' | 'stopped'): Promise<void> {
+  private liveWorkers(): Worker[] {
+    return this.workers.filter((worker) => !this.exited.has(worker));
+  }
+
+  /** The worker's next report of `type` (rejects if it fails, exits, or `timeoutMs` passes). */
+  private waitFor<T extends ShardThreadReport['type']>(worker: Worker, type: T, timeoutMs = 0): Promise<Extract<ShardThreadReport, { type: T }>> {
     return new Promise((resolve, reject) => {
+      const timer = timeoutMs > 0 ? setTimeout(() => done(() => reject(new Error(`node thread sent no ${type} report`))), timeoutMs) : undefined;
       const onMessage = (report: ShardThreadReport): void => {
-        if (report.type === type) done(resolve);
+        if (report.type === type) done(() => resolve(report as Extract<ShardThreadReport, { type: T }>));
         else if (report.type === 'failed') done(() => reject(new Error(`node thread failed to start: ${report.message}`)));
       };
       const onError = (error: Error): void => done(() => reject(error));
       const onExit = (): void => done(() => reject(new Error('node thread exited')));
       const done = (settle: () => void): void => {
+        clearTimeout(timer);
         worker.off('message', onMessage).off('error', onError).off('exit', onExit);
         settle();
       };
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     });
   }
+}
+
+function command(worker: Worker, message: ShardThreadCommand): void {
+  worker.postMessage(message);
 }

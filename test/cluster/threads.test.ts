@@ -39,6 +39,9 @@ test('queues on both threads take, keep and hand back messages, across a restart
   // This thread activated only the queues it owns; the rest live on the other thread.
   const onFirstThread = clients.filter((client) => threadOf(client, shardCount, 2) === 0).length;
   t.is(h.node.node.runtime.activeCounts()['qs-client-queue'], onFirstThread);
+  // /metrics adds up every thread's actors.
+  const metrics = await (await fetch(`${h.node.url}/metrics`)).text();
+  t.regex(metrics, new RegExp(`hs_actors_active\\{kind="qs-client-queue"\\} ${clients.length}\\b`));
 
   const receivers = clients.map((client) => receiver(h, client));
   for (const rx of receivers) {
