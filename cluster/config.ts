@@ -1,6 +1,7 @@
 // Node configuration: environment variables, optionally on top of a YAML file (HS_CONFIG_FILE) that
 // uses the same names. Everything is validated at start; every problem is reported at once.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SettingsReader } from '../actors/runtime/settings.js';
@@ -22,8 +23,9 @@ export interface NodeConfig {
   shutdownTimeoutMs: number;
   /** Calls to modules this node serves skip the bus (LOCAL_DISPATCH, default on). */
   localDispatch: boolean;
-  /** Threads that serve this node's shards (NODE_THREADS, default 1): the first runs the gateway
-   *  too; each owns the shards whose number modulo the count is its index. */
+  /** Threads that serve this node's shards (NODE_THREADS: a number or `auto` for one per core;
+   *  default 1): the first runs the gateway too; each owns the shards whose number modulo the count
+   *  is its index. */
   threads: number;
   /** True when neither NATS nor an external database is configured. */
   embedded: boolean;
@@ -77,7 +79,10 @@ export function loadConfig(env: Source = process.env): NodeConfig {
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 100, 600_000),
     localDispatch: read.oneOf('LOCAL_DISPATCH', 'true', ['true', 'false']) === 'true',
-    threads: integer('NODE_THREADS', 1, 1, 64),
+    // `auto`: one per core the process may use, where threads can work (NATS and PostgreSQL).
+    threads: read.text('NODE_THREADS') === 'auto'
+      ? (natsUrl !== undefined && database.kind === 'postgresql' ? availableParallelism() : 1)
+      : integer('NODE_THREADS', 1, 1, 64),
     embedded: natsUrl === undefined && databaseUrl === undefined,
   };
   // Threads share nothing in memory: live-listener notifications need a real bus, and concurrent

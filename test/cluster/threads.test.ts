@@ -3,6 +3,7 @@
 // the AS, AAS and QS modules together), nothing is lost across a restart, a thread that dies is
 // reported while the others keep serving, and the configuration refuses what cannot work.
 import test from 'ava';
+import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../cluster/config.js';
 import { HomeserverNode } from '../../cluster/node.js';
 import { shardOf } from '../../transport/subjects.js';
@@ -62,7 +63,12 @@ test('threads need NATS and PostgreSQL, and no more threads than shards', (t) =>
   const error = t.throws(() => loadConfig({ NODE_THREADS: '2', SHARD_COUNT: '1' }));
   t.regex(error?.message ?? '', /NODE_THREADS above 1 needs NATS_URL and a PostgreSQL DATABASE_URL/);
   t.regex(error?.message ?? '', /NODE_THREADS may not exceed SHARD_COUNT/);
-  t.is(loadConfig({ NODE_THREADS: '3', NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: 'postgresql://x@127.0.0.1/db' }).threads, 3);
+  const cluster = { NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: 'postgresql://x@127.0.0.1/db' };
+  t.is(loadConfig({ NODE_THREADS: '3', ...cluster }).threads, 3);
+  t.is(loadConfig({ NODE_THREADS: 'auto', ...cluster }).threads, availableParallelism());
+  t.is(loadConfig(cluster).threads, 1);
+  t.is(loadConfig({ NODE_THREADS: 'auto' }).threads, 1, 'embedded mode runs on one thread');
+  t.regex(t.throws(() => loadConfig({ NODE_THREADS: 'many', ...cluster }))?.message ?? '', /NODE_THREADS must be an integer/);
 });
 
 test('a module that other threads cannot import is refused at start', async (t) => {
