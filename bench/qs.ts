@@ -18,7 +18,7 @@ import { QsClient, type ClientRecordOwner } from '../client/qs.js';
 import { QueueReceiver } from '../client/qs-queue.js';
 import type { hs } from '../schemas/index.js';
 import { openDatabase } from '../cluster/persistence/database.js';
-import { pgConnections } from '../actors/runtime/sql-session.js';
+import { numberPlaceholders, pgConnections } from '../actors/runtime/sql-session.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
 import { profiled } from './profile.js';
@@ -118,7 +118,7 @@ async function rawInserts(databaseUrl: string, payloadBytes: number): Promise<nu
   const orm = await openDatabase({ kind: 'postgresql', url: databaseUrl });
   const rows = 50_000;
   const data = Buffer.from(randomBytes(payloadBytes + 16));
-  const text = `insert into qs_message (queue, seq, data) values ${Array.from({ length: 400 }, (_, j) => `($${3 * j + 1}, $${3 * j + 2}, $${3 * j + 3})`).join(', ')}`;
+  const text = numberPlaceholders(`insert into qs_message (queue, seq, data) values ${Array(400).fill('(?, ?, ?)').join(', ')}`);
   try {
     return await pgConnections(orm)!(async (client) => {
       const started = performance.now();

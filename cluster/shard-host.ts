@@ -31,9 +31,11 @@ export interface ShardHostOptions {
   threadIndex: number;
 }
 
-/** The shards a thread owns: every shard whose number modulo the thread count is its index. */
-export function shardsOfThread(shardCount: number, threads: number, index: number): number[] {
-  return Array.from({ length: shardCount }, (_, shard) => shard).filter((shard) => shard % threads === index);
+/** The thread that owns a shard: its number modulo the thread count. */
+export const threadOfShard = (shard: number, threads: number): number => shard % threads;
+
+function shardsOfThread(shardCount: number, threads: number, index: number): number[] {
+  return Array.from({ length: shardCount }, (_, shard) => shard).filter((shard) => threadOfShard(shard, threads) === index);
 }
 
 export class ShardHost {
@@ -48,6 +50,8 @@ export class ShardHost {
     private readonly threadIndex: number,
     /** The other threads of the node, by index (none for a single-threaded node). */
     private readonly links: Map<number, ThreadLink>,
+    /** This thread's own actors. */
+    private readonly serveOwn: EnvelopeHandler = runtime.call.bind(runtime),
   ) {}
 
   /** Opens everything; each step registers its undoing with `teardown`. */
@@ -75,10 +79,9 @@ export class ShardHost {
     const subscriptions: Subscription[] = [];
     teardown.add('bus subjects released', () => Promise.all(subscriptions.map((subscription) => subscription.unsubscribe())));
     const ownShards = shardsOfThread(config.shardCount, config.threads, threadIndex);
-    const serveOwn: EnvelopeHandler = runtime.call.bind(runtime);
-    const route = host.router(serveOwn);
+    const route = host.router();
     for (const module of modules) {
-      subscriptions.push(...await serveModule(bus, config.domain, module.name, ownShards, serveOwn));
+      subscriptions.push(...await serveModule(bus, config.domain, module.name, ownShards, host.serveOwn));
       if (config.localDispatch) actors.serveLocally(module.name, route);
     }
     return host;
@@ -86,7 +89,7 @@ export class ShardHost {
 
   /** Connects this thread to thread `index` of the same node; calls for its shards go there. */
   connect(index: number, port: MessagePort): void {
-    this.links.set(index, new ThreadLink(port, this.runtime.call.bind(this.runtime)));
+    this.links.set(index, new ThreadLink(port, this.serveOwn));
   }
 
   /** Whether every other thread of the node still answers. */
@@ -95,12 +98,12 @@ export class ShardHost {
   }
 
   /** Calls for this thread's shards go to its own actors; others to the thread that owns them. */
-  private router(serveOwn: EnvelopeHandler): EnvelopeHandler {
+  private router(): EnvelopeHandler {
     const { threads, shardCount } = this.config;
-    if (threads === 1) return serveOwn;
+    if (threads === 1) return this.serveOwn;
     return (module, key, method, body, deadline) => {
-      const owner = shardOf(key, shardCount) % threads;
-      if (owner === this.threadIndex) return serveOwn(module, key, method, body, deadline);
+      const owner = threadOfShard(shardOf(key, shardCount), threads);
+      if (owner === this.threadIndex) return this.serveOwn(module, key, method, body, deadline);
       const link = this.links.get(owner);
       if (!link) return Promise.reject(unavailable(`thread ${owner} of this node is not connected`));
       return link.call(module, key, method, body, deadline);

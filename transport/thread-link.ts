@@ -3,6 +3,7 @@
 // typed error. Everything one end sends in an event-loop turn goes as one message, because a
 // postMessage costs far more than cloning a few hundred bytes.
 import type { MessagePort } from 'node:worker_threads';
+import type { hs } from '../schemas/index.js';
 import { HsError, internal, unavailable } from '../protocol/errors.js';
 import type { EnvelopeHandler } from './envelope.js';
 
@@ -18,7 +19,7 @@ interface CallMessage {
 interface ReplyMessage {
   id: number;
   body?: Uint8Array;
-  error?: { code: number; message: string };
+  error?: hs.common.IError;
 }
 
 interface Packet {
@@ -78,15 +79,14 @@ export class ThreadLink {
       const waiting = this.waiting.get(reply.id);
       if (!waiting) continue;
       this.waiting.delete(reply.id);
-      if (reply.error) waiting.reject(new HsError(reply.error.code, reply.error.message));
+      if (reply.error) waiting.reject(HsError.fromWire(reply.error));
       else waiting.resolve(reply.body ?? new Uint8Array());
     }
     for (const call of packet.calls) {
       this.serve(call.module, call.key, call.method, call.body, call.deadline).then(
         (body) => this.send('replies', { id: call.id, body: compact(body) }),
         (error: unknown) => {
-          const typed = error instanceof HsError ? error : internal('request failed');
-          this.send('replies', { id: call.id, error: { code: typed.code, message: typed.message } });
+          this.send('replies', { id: call.id, error: (error instanceof HsError ? error : internal('request failed')).toWire() });
         },
       );
     }

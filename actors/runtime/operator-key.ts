@@ -48,25 +48,23 @@ export class OperatorKey {
 
   // Derived once per purpose: some purposes seal on every write of a busy actor (QS queue ratchets).
   readonly #subkeys = new Map<string, Uint8Array>();
-
   readonly #frequentSubkeys = new Map<string, Uint8Array>();
+
+  private subkey(purpose: string): Uint8Array {
+    return this.derived(this.#subkeys, 'mls-homeserver/operator-key/', purpose);
+  }
 
   /** The sealFrequent subkey of a purpose, under its own label: no purpose given to `seal` can derive
    *  it, so the two ciphers never share a key. */
   private frequentSubkey(purpose: string): Uint8Array {
-    let key = this.#frequentSubkeys.get(purpose);
-    if (!key) {
-      key = deriveKey(this.#key, new Uint8Array(), `mls-homeserver/operator-key-frequent/${purpose}`);
-      this.#frequentSubkeys.set(purpose, key);
-    }
-    return key;
+    return this.derived(this.#frequentSubkeys, 'mls-homeserver/operator-key-frequent/', purpose);
   }
 
-  private subkey(purpose: string): Uint8Array {
-    let key = this.#subkeys.get(purpose);
+  private derived(cache: Map<string, Uint8Array>, label: string, purpose: string): Uint8Array {
+    let key = cache.get(purpose);
     if (!key) {
-      key = deriveKey(this.#key, new Uint8Array(), `mls-homeserver/operator-key/${purpose}`);
-      this.#subkeys.set(purpose, key);
+      key = deriveKey(this.#key, new Uint8Array(), `${label}${purpose}`);
+      cache.set(purpose, key);
     }
     return key;
   }

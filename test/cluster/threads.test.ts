@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../cluster/config.js';
 import { HomeserverNode } from '../../cluster/node.js';
 import { shardOf } from '../../transport/subjects.js';
+import { threadOfShard } from '../../cluster/shard-host.js';
 import { idKey } from '../../protocol/qs/ids.js';
 import { QueueReceiver } from '../../client/qs-queue.js';
 import { statelessKind, type ModuleFactory } from '../../actors/runtime/actor-kind.js';
@@ -22,7 +23,7 @@ import { aasModule } from '../../actors/aas/module.js';
 import { qsModule } from '../../actors/qs/module.js';
 import { startAuthNode } from '../aas/helpers.js';
 
-const threadOf = (client: TestClient, shardCount: number, threads: number): number => shardOf(idKey(client.owner.pcid), shardCount) % threads;
+const threadOf = (client: TestClient, shardCount: number, threads: number): number => threadOfShard(shardOf(idKey(client.owner.pcid), shardCount), threads);
 
 test('queues on both threads take, keep and hand back messages, across a restart', async (t) => {
   const h = await startQs({ NODE_THREADS: '2', QS_KEY_UPDATE_MESSAGES: '5' });
@@ -87,7 +88,7 @@ test('a thread that dies is reported, its shards refuse with UNAVAILABLE, and th
   const node = await HomeserverNode.start(config, { modules: [counterModule], env: environment.env, log: pino({ level: 'silent' }), onThreadFailure: () => failures++ });
   t.teardown(() => node.stop());
   const ownedBy = (thread: number): string => {
-    for (let i = 0; ; i++) if (shardOf(`counter-${i}`, config.shardCount) % 2 === thread) return `counter-${i}`;
+    for (let i = 0; ; i++) if (threadOfShard(shardOf(`counter-${i}`, config.shardCount), 2) === thread) return `counter-${i}`;
   };
   const [mine, theirs] = [ownedBy(0), ownedBy(1)];
   const counters = new CounterBusClient(node.actors);
@@ -110,7 +111,7 @@ test('the production modules on two threads: registration, tokens, gated calls a
   t.teardown(() => server.stop());
   // Users until both threads hold at least one user actor (the AS keys user actors by name).
   const users: Awaited<ReturnType<typeof server.user>>[] = [];
-  while ([0, 1].some((thread) => !users.some((user) => shardOf(user.name, server.node.config.shardCount) % 2 === thread))) users.push(await server.user());
+  while ([0, 1].some((thread) => !users.some((user) => threadOfShard(shardOf(user.name, server.node.config.shardCount), 2) === thread))) users.push(await server.user());
   for (const sender of users) {
     for (const receiver of users) {
       const [entry] = await sender.as.clientCredentials(receiver.name);
