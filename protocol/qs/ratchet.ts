@@ -1,12 +1,12 @@
 // The queue ratchet (spec: queuing_service/queue_encryption.md). The QS holds one ratchet key per
 // queue. Each message: message key and next ratchet key are derived from the current one under
-// distinct labels, the message is sealed (ChaCha20-Poly1305) with aad = queue id || sequence number ||
+// distinct labels (libsodium's BLAKE2b KDF, subkeys 1 and 2 of context "hsqratch"), the message is sealed (ChaCha20-Poly1305) with aad = queue id || sequence number ||
 // kind, and the old key is erased (forward secrecy). A key update mixes fresh randomness into a
 // rotation key derived from the current one; the randomness travels HPKE-sealed to the queue
 // encryption key (post-compromise security). The first ratchet key travels the same way. The client
 // follows the same steps.
 import { hs } from '../../schemas/index.js';
-import { CHACHA_NONCE_BYTES, chachaOpen, chachaSeal, deriveKey, hmacSha256, hpkeOpen, hpkeSeal, randomBytes, type HpkeKeyPair } from '../crypto/index.js';
+import { CHACHA_NONCE_BYTES, chachaOpen, chachaSeal, deriveKey, deriveSubkey, hpkeOpen, hpkeSeal, randomBytes, type HpkeKeyPair } from '../crypto/index.js';
 
 export const RATCHET_KEY_BYTES = 32;
 const LABEL = 'mls-homeserver/qs/ratchet/';
@@ -31,19 +31,15 @@ export function messageAad(queueId: Uint8Array, sequenceNumber: number, kind: hs
   return aad;
 }
 
-const MESSAGE_INFO = new TextEncoder().encode(`${LABEL}message\x01`);
-const NEXT_INFO = new TextEncoder().encode(`${LABEL}next\x01`);
-
-/** HKDF-Expand (RFC 5869) of one 32-byte block: the ratchet key is already a uniformly random key, so
- *  it serves as the PRK without an extract step. */
-function expand(key: Uint8Array, infoWithCounter: Uint8Array): Uint8Array {
-  return hmacSha256(key, infoWithCounter);
-}
+// Subkeys of a ratchet key (libsodium's KDF): one context for the queue ratchet, one id per label.
+const STEP_CONTEXT = new TextEncoder().encode('hsqratch');
+const MESSAGE_KEY_ID = 1;
+const NEXT_KEY_ID = 2;
 
 /** One step: the message key and the next ratchet key. The caller's key is erased. */
 export function step(ratchetKey: Uint8Array): { messageKey: Uint8Array; nextKey: Uint8Array } {
-  const messageKey = expand(ratchetKey, MESSAGE_INFO);
-  const nextKey = expand(ratchetKey, NEXT_INFO);
+  const messageKey = deriveSubkey(ratchetKey, MESSAGE_KEY_ID, STEP_CONTEXT);
+  const nextKey = deriveSubkey(ratchetKey, NEXT_KEY_ID, STEP_CONTEXT);
   ratchetKey.fill(0);
   return { messageKey, nextKey };
 }

@@ -1,19 +1,28 @@
-// The libsodium primitives of the queue ratchet: HMAC-SHA256 gives OpenSSL's answer (node:crypto),
-// ChaCha20-Poly1305 gives the RFC 8439 answer, and a sealed message opens only with the same key,
-// nonce and associated data.
+// The libsodium primitives of the queue ratchet and the operator key: the KDF and XChaCha20-Poly1305
+// give @noble's answers, ChaCha20-Poly1305 gives the RFC 8439 answer, and a sealed message opens only
+// with the same key, nonce and associated data, at any size.
 import test from 'ava';
-import { createHmac } from 'node:crypto';
-import { AeadOpenError, chachaOpen, chachaSeal, hmacSha256 } from '../../protocol/crypto/index.js';
+import { randomBytes } from 'node:crypto';
+import { blake2b } from '@noble/hashes/blake2.js';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { AeadOpenError, chachaOpen, chachaSeal, deriveSubkey, xchachaOpen, xchachaSeal } from '../../protocol/crypto/index.js';
 
 const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
-test('HMAC-SHA256 with 32-byte keys matches node:crypto', (t) => {
-  for (const length of [0, 1, 34, 64, 65, 1000]) {
-    const key = new Uint8Array(32).map((_, i) => i * 7 + length);
-    const data = new Uint8Array(length).map((_, i) => i);
-    t.deepEqual(hmacSha256(key, data), new Uint8Array(createHmac('sha256', key).update(data).digest()), `${length} bytes`);
+test('the KDF is keyed BLAKE2b with the subkey id as salt and the context as personalisation', (t) => {
+  const key = new Uint8Array(32).map((_, i) => i);
+  const context = new TextEncoder().encode('KDF test');
+  for (const [id, bytes] of [[0, 32], [1, 16], [7, 64], [2 ** 40 + 3, 32]] as const) {
+    const salt = new Uint8Array(16);
+    new DataView(salt.buffer).setBigUint64(0, BigInt(id), true);
+    const personalization = new Uint8Array(16);
+    personalization.set(context);
+    t.deepEqual(deriveSubkey(key, id, context, bytes), blake2b(new Uint8Array(), { key, salt, personalization, dkLen: bytes }), `subkey ${id}`);
   }
-  t.throws(() => hmacSha256(new Uint8Array(16), new Uint8Array(1)), undefined, 'other key sizes are refused');
+  t.notDeepEqual(deriveSubkey(key, 1, context), deriveSubkey(key, 2, context));
+  t.throws(() => deriveSubkey(new Uint8Array(16), 1, context), { instanceOf: RangeError });
+  t.throws(() => deriveSubkey(key, 1, new Uint8Array(7)), { instanceOf: RangeError });
+  t.throws(() => deriveSubkey(key, -1, context), { instanceOf: RangeError });
 });
 
 test('ChaCha20-Poly1305 matches RFC 8439 section 2.8.2', (t) => {
@@ -39,4 +48,29 @@ test('a sealed message opens only with its key, nonce and associated data', (t) 
   tampered[0]! ^= 1;
   t.throws(() => chachaOpen(key, nonce, aad, tampered), { instanceOf: AeadOpenError });
   t.throws(() => chachaOpen(key, nonce, aad, sealed.subarray(0, 10)), { instanceOf: AeadOpenError });
+});
+
+test('XChaCha20-Poly1305 matches @noble/ciphers and refuses what does not open', (t) => {
+  const key = new Uint8Array(randomBytes(32));
+  const nonce = new Uint8Array(randomBytes(24));
+  for (const length of [0, 1, 64, 100_000]) {
+    const plaintext = new Uint8Array(randomBytes(length));
+    const sealed = xchachaSeal(key, nonce, plaintext);
+    t.deepEqual(sealed, xchacha20poly1305(key, nonce).encrypt(plaintext), `${length} bytes`);
+    t.deepEqual(xchachaOpen(key, nonce, sealed), plaintext);
+  }
+  const sealed = xchachaSeal(key, nonce, new Uint8Array([1, 2, 3]));
+  t.throws(() => xchachaOpen(new Uint8Array(32), nonce, sealed), { instanceOf: AeadOpenError });
+  t.throws(() => xchachaOpen(key, nonce.subarray(0, 12), sealed), { instanceOf: AeadOpenError });
+  t.throws(() => xchachaOpen(key, nonce, sealed.subarray(0, 15)), { instanceOf: AeadOpenError });
+});
+
+test('inputs larger than the working area seal and open, and smaller ones still work after', (t) => {
+  const key = new Uint8Array(32).fill(3);
+  const nonce = new Uint8Array(12);
+  const aad = new Uint8Array(5000).fill(4);
+  const plaintext = new Uint8Array(randomBytes(300_000));
+  t.deepEqual(chachaOpen(key, nonce, aad, chachaSeal(key, nonce, aad, plaintext)), plaintext);
+  const small = new Uint8Array([5]);
+  t.deepEqual(chachaOpen(key, nonce, new Uint8Array(), chachaSeal(key, nonce, new Uint8Array(), small)), small);
 });
