@@ -79,7 +79,8 @@ export default async function run(): Promise<Record<string, number>> {
     const batches = Array.from({ length: ISSUE_WARM_UP_BATCHES + ISSUE_BATCHES }, () => blinder.blindMany(digest, BATCH));
     const tokens: Uint8Array[] = [];
     let issueCpu = 0;
-    // BENCH_PROFILE=<prefix> also profiles the measured issuance batches (<prefix>-issue.cpuprofile).
+    // BENCH_PROFILE=<prefix> also profiles the measured issuance batches (<prefix>-issue.cpuprofile) and
+    // the redemptions (<prefix>-redeem.cpuprofile).
     await profiled(process.env.BENCH_PROFILE && `${process.env.BENCH_PROFILE}-issue.cpuprofile`, async () => {
     for (const [index, batch] of batches.entries()) {
       const payload = hs.aas.IssueTokensPayload.encode({ tokenKeyId: blinder.tokenKeyId, tokenRequests: batch.map((entry) => entry.request) }).finish();
@@ -108,7 +109,9 @@ export default async function run(): Promise<Record<string, number>> {
     await gate(asRequest(tokens.pop()!)); // warm-up: loads the keys
     const redeemable = tokens.splice(0, REDEMPTIONS).map(asRequest);
     const redeemStart = process.cpuUsage();
-    for (let i = 0; i < redeemable.length; i += 100) await Promise.all(redeemable.slice(i, i + 100).map((request) => gate(request)));
+    await profiled(process.env.BENCH_PROFILE && `${process.env.BENCH_PROFILE}-redeem.cpuprofile`, async () => {
+      for (let i = 0; i < redeemable.length; i += 100) await Promise.all(redeemable.slice(i, i + 100).map((request) => gate(request)));
+    });
     const redeemCpu = cpuMs(redeemStart);
     if (process.env.BENCH_VERBOSE) {
       const single = tokens.splice(0, 200).map(asRequest);
@@ -128,10 +131,11 @@ export default async function run(): Promise<Record<string, number>> {
     const rounds: string[] = [];
     const timed = async (kind: 'ungated' | 'gated') => {
       const before = process.cpuUsage();
+      const loopBefore = performance.eventLoopUtilization();
       const rps = kind === 'ungated' ? await load(node.url, 'bench/Open', () => ({}), perRound) : await load(node.url, 'bench/Gated', header, perRound);
       seconds[kind] += perRound / rps;
       cpu[kind] += cpuMs(before);
-      rounds.push(`${kind} ${Math.round((1000 * perRound) / rps)} ms`);
+      rounds.push(`${kind} ${Math.round((1000 * perRound) / rps)} ms, main thread busy ${performance.eventLoopUtilization(loopBefore).utilization.toFixed(2)}`);
     };
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? (['ungated', 'gated'] as const) : (['gated', 'ungated'] as const);
