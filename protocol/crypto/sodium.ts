@@ -70,48 +70,52 @@ export function deriveSubkey(key: Uint8Array, id: number, context: Uint8Array, b
 type AeadSeal = RawSodium['_crypto_aead_chacha20poly1305_ietf_encrypt'];
 type AeadOpen = RawSodium['_crypto_aead_chacha20poly1305_ietf_decrypt'];
 
-/** One AEAD seal in the working area: key | nonce | aad | plaintext | ciphertext || tag. */
-function aeadSeal(seal: AeadSeal, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | null, plaintext: Uint8Array): Uint8Array {
-  requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
-  requireLength(nonce, nonceBytes, 'an AEAD nonce');
+/** Where an AEAD call's arguments sit in the working area: key | nonce | aad | input | output. */
+interface AeadLayout {
+  heap: Uint8Array;
+  keyAt: number;
+  nonceAt: number;
+  aadAt: number;
+  aadLength: number;
+  inputAt: number;
+  outAt: number;
+  used: number;
+}
+
+/** Copies the arguments in, with `outputBytes` of room after them. */
+function layOut(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | null, input: Uint8Array, outputBytes: number): AeadLayout {
   const aadLength = aad?.length ?? 0;
-  const used = CHACHA_KEY_BYTES + nonceBytes + aadLength + 2 * plaintext.length + TAG_BYTES;
+  const used = key.length + nonce.length + aadLength + input.length + outputBytes;
   const heap = reserve(used);
   const keyAt = area;
-  const nonceAt = keyAt + CHACHA_KEY_BYTES;
-  const aadAt = nonceAt + nonceBytes;
-  const plainAt = aadAt + aadLength;
-  const outAt = plainAt + plaintext.length;
+  const nonceAt = keyAt + key.length;
+  const aadAt = nonceAt + nonce.length;
+  const inputAt = aadAt + aadLength;
   heap.set(key, keyAt);
   heap.set(nonce, nonceAt);
   if (aad) heap.set(aad, aadAt);
-  heap.set(plaintext, plainAt);
-  seal(outAt, 0, plainAt, plaintext.length, 0, aadAt, aadLength, 0, 0, nonceAt, keyAt);
-  const sealed = heap.slice(outAt, outAt + plaintext.length + TAG_BYTES);
-  heap.fill(0, area, area + used);
+  heap.set(input, inputAt);
+  return { heap, keyAt, nonceAt, aadAt, aadLength, inputAt, outAt: inputAt + input.length, used };
+}
+
+function aeadSeal(seal: AeadSeal, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | null, plaintext: Uint8Array): Uint8Array {
+  requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
+  requireLength(nonce, nonceBytes, 'an AEAD nonce');
+  const at = layOut(key, nonce, aad, plaintext, plaintext.length + TAG_BYTES);
+  seal(at.outAt, 0, at.inputAt, plaintext.length, 0, at.aadAt, at.aadLength, 0, 0, at.nonceAt, at.keyAt);
+  const sealed = at.heap.slice(at.outAt, at.outAt + plaintext.length + TAG_BYTES);
+  at.heap.fill(0, area, area + at.used);
   return sealed;
 }
 
-/** One AEAD open in the working area: key | nonce | aad | sealed | plaintext. */
 function aeadOpen(open: AeadOpen, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | null, sealed: Uint8Array): Uint8Array {
   requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
   // Stored or received bytes: a short nonce or ciphertext is one that does not open.
   if (nonce.length !== nonceBytes || sealed.length < TAG_BYTES) throw new AeadOpenError('ciphertext does not open with this key');
-  const aadLength = aad?.length ?? 0;
-  const used = CHACHA_KEY_BYTES + nonceBytes + aadLength + 2 * sealed.length;
-  const heap = reserve(used);
-  const keyAt = area;
-  const nonceAt = keyAt + CHACHA_KEY_BYTES;
-  const aadAt = nonceAt + nonceBytes;
-  const sealedAt = aadAt + aadLength;
-  const outAt = sealedAt + sealed.length;
-  heap.set(key, keyAt);
-  heap.set(nonce, nonceAt);
-  if (aad) heap.set(aad, aadAt);
-  heap.set(sealed, sealedAt);
-  const failed = open(outAt, 0, 0, sealedAt, sealed.length, 0, aadAt, aadLength, 0, nonceAt, keyAt) !== 0;
-  const plaintext = failed ? undefined : heap.slice(outAt, outAt + sealed.length - TAG_BYTES);
-  heap.fill(0, area, area + used);
+  const at = layOut(key, nonce, aad, sealed, sealed.length - TAG_BYTES);
+  const failed = open(at.outAt, 0, 0, at.inputAt, sealed.length, 0, at.aadAt, at.aadLength, 0, at.nonceAt, at.keyAt) !== 0;
+  const plaintext = failed ? undefined : at.heap.slice(at.outAt, at.outAt + sealed.length - TAG_BYTES);
+  at.heap.fill(0, area, area + at.used);
   if (!plaintext) throw new AeadOpenError('ciphertext does not open with this key');
   return plaintext;
 }
