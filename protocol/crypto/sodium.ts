@@ -1,7 +1,7 @@
 // libsodium's BLAKE2b KDF, ChaCha20-Poly1305 (IETF) and XChaCha20-Poly1305, compiled to
 // WebAssembly. The queue ratchet runs these for every queued message, with tiny inputs:
-// - node:crypto builds a JS object, a C++ context and several Buffers per call (about 4 µs per HMAC
-//   and 7-13 µs per AEAD seal on the 2-core test machines);
+// - node:crypto builds a JS object, a C++ context and several Buffers per call (about 4 µs per
+//   HMAC-SHA256 and 7-13 µs per AEAD seal on the 2-core test machines);
 // - libsodium's generic JS wrapper validates every argument and mallocs and frees each input and
 //   output in WebAssembly memory (about half of the time these calls took in the QS profile).
 // So this module calls the raw library (npm libsodium) itself: inputs are copied into one working
@@ -39,11 +39,40 @@ function reserve(bytes: number): Uint8Array {
   return sodium.HEAPU8;
 }
 
+// A call copies its arguments into the working area one after another (begin, then put each),
+// leaves room for its output after them, and ends with takeOutput, which wipes what it used. Module
+// state rather than a returned object: these run several times per queued message.
+let cursor = 0;
+let staged = 0;
+
+/** Starts a call that uses `bytes` of the working area in all. */
+function begin(bytes: number): Uint8Array {
+  const heap = reserve(bytes);
+  cursor = area;
+  staged = bytes;
+  return heap;
+}
+
+/** Copies `input` in next; returns where it starts. */
+function put(heap: Uint8Array, input: Uint8Array): number {
+  const at = cursor;
+  heap.set(input, at);
+  cursor += input.length;
+  return at;
+}
+
+/** Copies `bytes` of output from `at` out (nothing when the call failed) and wipes the area used. */
+function takeOutput(heap: Uint8Array, at: number, bytes: number | undefined): Uint8Array | undefined {
+  const output = bytes === undefined ? undefined : heap.slice(at, at + bytes);
+  heap.fill(0, area, area + staged);
+  return output;
+}
+
 function requireLength(value: Uint8Array, bytes: number, name: string): void {
   if (value.length !== bytes) throw new RangeError(`${name} must be ${bytes} bytes, not ${value.length}`);
 }
 
-export const SUBKEY_CONTEXT_BYTES = 8;
+const SUBKEY_CONTEXT_BYTES = 8;
 const KDF_KEY_BYTES = 32;
 
 /** libsodium's KDF (crypto_kdf_derive_from_key): subkey `id` under an 8-byte `context` from a 32-byte
@@ -54,68 +83,45 @@ export function deriveSubkey(key: Uint8Array, id: number, context: Uint8Array, b
   requireLength(context, SUBKEY_CONTEXT_BYTES, 'a KDF context');
   if (!Number.isSafeInteger(id) || id < 0) throw new RangeError('a subkey id is a non-negative integer');
   if (bytes < 16 || bytes > 64) throw new RangeError('subkeys are 16 to 64 bytes');
-  const used = KDF_KEY_BYTES + SUBKEY_CONTEXT_BYTES + bytes;
-  const heap = reserve(used);
-  const keyAt = area;
-  const contextAt = keyAt + KDF_KEY_BYTES;
-  const outAt = contextAt + SUBKEY_CONTEXT_BYTES;
-  heap.set(key, keyAt);
-  heap.set(context, contextAt);
+  const heap = begin(key.length + context.length + bytes);
+  const keyAt = put(heap, key);
+  const contextAt = put(heap, context);
+  const outAt = cursor;
   sodium._crypto_kdf_derive_from_key(outAt, bytes, id % 0x1_0000_0000, Math.floor(id / 0x1_0000_0000), contextAt, keyAt);
-  const subkey = heap.slice(outAt, outAt + bytes);
-  heap.fill(0, area, area + used);
-  return subkey;
+  return takeOutput(heap, outAt, bytes)!;
 }
 
 type AeadSeal = RawSodium['_crypto_aead_chacha20poly1305_ietf_encrypt'];
 type AeadOpen = RawSodium['_crypto_aead_chacha20poly1305_ietf_decrypt'];
+const NO_AAD = new Uint8Array();
 
-/** Where an AEAD call's arguments sit in the working area: key | nonce | aad | input | output. */
-interface AeadLayout {
-  heap: Uint8Array;
-  keyAt: number;
-  nonceAt: number;
-  aadAt: number;
-  aadLength: number;
-  inputAt: number;
-  outAt: number;
-  used: number;
-}
-
-/** Copies the arguments in, with `outputBytes` of room after them. */
-function layOut(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | null, input: Uint8Array, outputBytes: number): AeadLayout {
-  const aadLength = aad?.length ?? 0;
-  const used = key.length + nonce.length + aadLength + input.length + outputBytes;
-  const heap = reserve(used);
-  const keyAt = area;
-  const nonceAt = keyAt + key.length;
-  const aadAt = nonceAt + nonce.length;
-  const inputAt = aadAt + aadLength;
-  heap.set(key, keyAt);
-  heap.set(nonce, nonceAt);
-  if (aad) heap.set(aad, aadAt);
-  heap.set(input, inputAt);
-  return { heap, keyAt, nonceAt, aadAt, aadLength, inputAt, outAt: inputAt + input.length, used };
-}
-
-function aeadSeal(seal: AeadSeal, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | null, plaintext: Uint8Array): Uint8Array {
+function aeadSeal(seal: AeadSeal, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
   requireLength(nonce, nonceBytes, 'an AEAD nonce');
-  const at = layOut(key, nonce, aad, plaintext, plaintext.length + TAG_BYTES);
-  seal(at.outAt, 0, at.inputAt, plaintext.length, 0, at.aadAt, at.aadLength, 0, 0, at.nonceAt, at.keyAt);
-  const sealed = at.heap.slice(at.outAt, at.outAt + plaintext.length + TAG_BYTES);
-  at.heap.fill(0, area, area + at.used);
-  return sealed;
+  const sealedBytes = plaintext.length + TAG_BYTES;
+  const heap = begin(key.length + nonce.length + aad.length + plaintext.length + sealedBytes);
+  const keyAt = put(heap, key);
+  const nonceAt = put(heap, nonce);
+  const aadAt = put(heap, aad);
+  const plainAt = put(heap, plaintext);
+  const outAt = cursor;
+  seal(outAt, 0, plainAt, plaintext.length, 0, aadAt, aad.length, 0, 0, nonceAt, keyAt);
+  return takeOutput(heap, outAt, sealedBytes)!;
 }
 
-function aeadOpen(open: AeadOpen, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | null, sealed: Uint8Array): Uint8Array {
+function aeadOpen(open: AeadOpen, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
   requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
   // Stored or received bytes: a short nonce or ciphertext is one that does not open.
   if (nonce.length !== nonceBytes || sealed.length < TAG_BYTES) throw new AeadOpenError('ciphertext does not open with this key');
-  const at = layOut(key, nonce, aad, sealed, sealed.length - TAG_BYTES);
-  const failed = open(at.outAt, 0, 0, at.inputAt, sealed.length, 0, at.aadAt, at.aadLength, 0, at.nonceAt, at.keyAt) !== 0;
-  const plaintext = failed ? undefined : at.heap.slice(at.outAt, at.outAt + sealed.length - TAG_BYTES);
-  at.heap.fill(0, area, area + at.used);
+  const plainBytes = sealed.length - TAG_BYTES;
+  const heap = begin(key.length + nonce.length + aad.length + sealed.length + plainBytes);
+  const keyAt = put(heap, key);
+  const nonceAt = put(heap, nonce);
+  const aadAt = put(heap, aad);
+  const sealedAt = put(heap, sealed);
+  const outAt = cursor;
+  const opened = open(outAt, 0, 0, sealedAt, sealed.length, 0, aadAt, aad.length, 0, nonceAt, keyAt) === 0;
+  const plaintext = takeOutput(heap, outAt, opened ? plainBytes : undefined);
   if (!plaintext) throw new AeadOpenError('ciphertext does not open with this key');
   return plaintext;
 }
@@ -133,10 +139,10 @@ export function chachaOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, 
 /** XChaCha20-Poly1305 (IETF): its 24-byte nonces may be drawn at random for any number of seals under
  *  one key. ciphertext || 16-byte tag. */
 export function xchachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  return aeadSeal(sodium._crypto_aead_xchacha20poly1305_ietf_encrypt, XCHACHA_NONCE_BYTES, key, nonce, null, plaintext);
+  return aeadSeal(sodium._crypto_aead_xchacha20poly1305_ietf_encrypt, XCHACHA_NONCE_BYTES, key, nonce, NO_AAD, plaintext);
 }
 
 /** Throws AeadOpenError when the key, nonce or ciphertext do not match. */
 export function xchachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array {
-  return aeadOpen(sodium._crypto_aead_xchacha20poly1305_ietf_decrypt, XCHACHA_NONCE_BYTES, key, nonce, null, sealed);
+  return aeadOpen(sodium._crypto_aead_xchacha20poly1305_ietf_decrypt, XCHACHA_NONCE_BYTES, key, nonce, NO_AAD, sealed);
 }

@@ -1,7 +1,8 @@
 // The queue ratchet (spec: queuing_service/queue_encryption.md). The QS holds one ratchet key per
 // queue. Each message: message key and next ratchet key are derived from the current one under
-// distinct labels (libsodium's BLAKE2b KDF, subkeys 1 and 2 of context "hsqratch"), the message is sealed (ChaCha20-Poly1305) with aad = queue id || sequence number ||
-// kind, and the old key is erased (forward secrecy). A key update mixes fresh randomness into a
+// distinct labels (libsodium's BLAKE2b KDF, subkeys 1 and 2 of context "hsqratch"), the message is
+// sealed (ChaCha20-Poly1305) with aad = queue id || sequence number || kind, and the old key is
+// erased (forward secrecy). A key update mixes fresh randomness into a
 // rotation key derived from the current one; the randomness travels HPKE-sealed to the queue
 // encryption key (post-compromise security). The first ratchet key travels the same way. The client
 // follows the same steps.
