@@ -17,6 +17,9 @@ export interface QsSettings {
   maxBlocklist: number;
   /** Opened sealed queue configs remembered per node (routing only; in memory). */
   configCacheSize: number;
+  /** A journaled queue head (the sealed ratchet key) at least every this many messages; activation
+   *  steps the ratchet over the messages after the newest one. */
+  queueHeadInterval: number;
 }
 
 export function readQsSettings(env: SettingsSource): QsSettings {
@@ -31,5 +34,6 @@ export function readQsSettings(env: SettingsSource): QsSettings {
     maxMessageBytes: read.integer('QS_MAX_MESSAGE_BYTES', 262_144, 1, 16_777_216),
     maxBlocklist: read.integer('QS_MAX_BLOCKLIST', 1000, 0, 100_000),
     configCacheSize: read.integer('QS_CONFIG_CACHE_SIZE', 100_000, 0, 10_000_000),
+    queueHeadInterval: read.integer('QS_QUEUE_HEAD_INTERVAL', 64, 1, 10_000),
   }, 'QS configuration');
 }

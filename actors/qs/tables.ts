@@ -8,7 +8,8 @@ const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOf
 export interface MessageRow {
   seq: number;
   data: Uint8Array;
-  /** The sealed queue head after this row (journaled enqueues: their last row only). */
+  /** The sealed queue head after this row (journaled enqueues: the last row of some turns, see
+   *  client-queue.ts). */
   head?: Uint8Array;
 }
 
@@ -17,12 +18,15 @@ export function insertMessages(queue: string, rows: readonly MessageRow[]): RowI
   return rows.map((row) => ({ insertInto: 'qs_message', values: { queue, seq: row.seq, data: bytes(row.data), head: row.head ? bytes(row.head) : null } }));
 }
 
-/** The newest journaled queue head at or after `fromSeq`, if any. */
-export async function latestHead(orm: MikroORM, queue: string, fromSeq: number): Promise<{ seq: number; head: Uint8Array } | undefined> {
-  const rows: { seq: number | string; head: Buffer }[] = await orm.em.getConnection().execute(
+/** What the journal holds from `fromSeq` on: its last sequence number and its newest queue head. */
+export async function journalTail(orm: MikroORM, queue: string, fromSeq: number): Promise<{ lastSeq: number; head?: { seq: number; head: Uint8Array } } | undefined> {
+  const connection = orm.em.getConnection();
+  const [last]: { seq: number | string | null }[] = await connection.execute(
+    'select max(seq) as seq from qs_message where queue = ? and seq >= ?', [queue, fromSeq]);
+  if (last?.seq == null) return undefined;
+  const [head]: { seq: number | string; head: Buffer }[] = await connection.execute(
     'select seq, head from qs_message where queue = ? and seq >= ? and head is not null order by seq desc limit 1', [queue, fromSeq]);
-  const row = rows[0];
-  return row && { seq: Number(row.seq), head: new Uint8Array(row.head) };
+  return { lastSeq: Number(last.seq), head: head && { seq: Number(head.seq), head: new Uint8Array(head.head) } };
 }
 
 export const deleteMessagesBefore = (queue: string, seq: number): SqlStatement =>

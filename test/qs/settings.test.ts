@@ -8,6 +8,7 @@ test('defaults follow the spec and the docs', (t) => {
   t.is(settings.maxDequeue, 500);
   t.is(settings.tokenWindowMs, 60_000);
   t.is(settings.keyUpdateMessages, 1000);
+  t.is(settings.queueHeadInterval, 64);
 });
 
 test('bad values are all reported in one SettingsError', (t) => {
