@@ -12,7 +12,8 @@ export interface ResolvedMethod {
 }
 
 export class MethodTable {
-  private readonly routes = new Map<string, ResolvedMethod>();
+  /** By module, then method name: no route string to build on each call. */
+  private readonly routes = new Map<string, Map<string, ResolvedMethod>>();
 
   constructor(readonly modules: readonly ModuleDefinition[]) {
     const kinds = new Set<string>();
@@ -20,17 +21,18 @@ export class MethodTable {
       for (const kind of module.kinds) {
         if (kinds.has(kind.name)) throw new Error(`actor kind ${kind.name} is defined twice`);
         kinds.add(kind.name);
+        let methods = this.routes.get(module.name);
+        if (!methods) this.routes.set(module.name, (methods = new Map()));
         for (const [name, method] of Object.entries(kind.methods)) {
-          const route = `${module.name}/${name}`;
-          if (this.routes.has(route)) throw new Error(`method ${route} is defined twice`);
-          this.routes.set(route, { module: module.name, name, kind, method });
+          if (methods.has(name)) throw new Error(`method ${module.name}/${name} is defined twice`);
+          methods.set(name, { module: module.name, name, kind, method });
         }
       }
     }
   }
 
   resolve(module: string, method: string): ResolvedMethod | undefined {
-    return this.routes.get(`${module}/${method}`);
+    return this.routes.get(module)?.get(method);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

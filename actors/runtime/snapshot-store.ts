@@ -155,27 +155,33 @@ export class OrmSnapshotStore implements SnapshotStore {
   private async applyRound(sql: SqlBatch, round: RowChange[]): Promise<Set<RowChange>> {
     const applied = new Set<RowChange>();
     const now = new Date();
-    const byKey = new Map(round.map((change) => [`${change.kind}\u0000${change.key}`, change]));
+    const inserts: (RowChange & { data: Uint8Array })[] = [];
+    const updates: (RowChange & { data: Uint8Array })[] = [];
+    const deletes: RowChange[] = [];
+    for (const change of round) {
+      // Records alone: fenced by their own unique keys, not by the snapshot version.
+      if (change.data === JOURNAL) applied.add(change);
+      else if (change.data === null) deletes.push(change);
+      else if (change.expectedVersion === 0) inserts.push(change as RowChange & { data: Uint8Array });
+      else updates.push(change as RowChange & { data: Uint8Array });
+    }
+    if (inserts.length + updates.length + deletes.length === 0) return applied;
+    const byKey = new Map<string, RowChange>();
+    for (const change of [...inserts, ...updates, ...deletes]) byKey.set(`${change.kind}\u0000${change.key}`, change);
     const markReturned = (rows: { kind: string; key: string }[]): void => {
       for (const row of rows) applied.add(byKey.get(`${row.kind}\u0000${row.key}`)!);
     };
-    const snapshot = (change: RowChange): change is RowChange & { data: Uint8Array } => change.data !== null && change.data !== JOURNAL;
-    const inserts = round.filter((change) => snapshot(change) && change.expectedVersion === 0);
-    const updates = round.filter((change) => snapshot(change) && change.expectedVersion > 0);
-    const deletes = round.filter((change) => change.data === null);
-    // Records alone: fenced by their own unique keys, not by the snapshot version.
-    for (const change of round) if (change.data === JOURNAL) applied.add(change);
     for (const chunk of chunks(inserts, 400)) {
       markReturned(await sql.rows(
         `insert into actor_snapshot (kind, key, version, data, updated_at) values ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')} on conflict do nothing returning kind, key`,
-        chunk.flatMap((change) => [change.kind, change.key, change.newVersion, Buffer.from(change.data as Uint8Array), now])));
+        chunk.flatMap((change) => [change.kind, change.key, change.newVersion, Buffer.from(change.data), now])));
     }
     for (const chunk of chunks(updates, 400)) {
       const first = `(?, ?, ${sql.integer('?')}, ${sql.integer('?')}, ${sql.blob('?')})`;
       const values = [first, ...chunk.slice(1).map(() => '(?, ?, ?, ?, ?)')].join(', ');
       markReturned(await sql.rows(
         `with v (kind, key, expected, next, data) as (values ${values}) update actor_snapshot set version = v.next, data = v.data, updated_at = ? from v where actor_snapshot.kind = v.kind and actor_snapshot.key = v.key and actor_snapshot.version = v.expected returning actor_snapshot.kind, actor_snapshot.key`,
-        [...chunk.flatMap((change) => [change.kind, change.key, change.expectedVersion, change.newVersion, Buffer.from(change.data as Uint8Array)]), now]));
+        [...chunk.flatMap((change) => [change.kind, change.key, change.expectedVersion, change.newVersion, Buffer.from(change.data)]), now]));
     }
     for (const change of deletes) {
       markReturned(await sql.rows('delete from actor_snapshot where kind = ? and key = ? and version = ? returning kind, key',
@@ -187,11 +193,14 @@ export class OrmSnapshotStore implements SnapshotStore {
 
 /** Groups a batch into rounds of row changes, collapsing each actor's consecutive writes. */
 function rounds(batch: PendingWrite[]): RowChange[][] {
-  const perActor = new Map<string, RowChange[]>();
+  // By kind, then key: no combined key string to build per write.
+  const perActor = new Map<string, Map<string, RowChange[]>>();
+  const result: RowChange[][] = [];
   for (const write of batch) {
-    const id = `${write.kind}\u0000${write.key}`;
-    const changes = perActor.get(id) ?? [];
-    perActor.set(id, changes);
+    let ofKind = perActor.get(write.kind);
+    if (!ofKind) perActor.set(write.kind, (ofKind = new Map()));
+    let changes = ofKind.get(write.key);
+    if (!changes) ofKind.set(write.key, (changes = []));
     const last = changes.at(-1);
     const journal = write.data === JOURNAL;
     // A write continues the previous change when it expects the version that change produces. A
@@ -206,12 +215,10 @@ function rounds(batch: PendingWrite[]): RowChange[][] {
       last.writes.push(write);
     } else {
       const newVersion = journal ? write.expectedVersion : write.expectedVersion + 1;
-      changes.push({ kind: write.kind, key: write.key, expectedVersion: write.expectedVersion, newVersion, data: write.data, writes: [write] });
+      const change: RowChange = { kind: write.kind, key: write.key, expectedVersion: write.expectedVersion, newVersion, data: write.data, writes: [write] };
+      (result[changes.length] ??= []).push(change);
+      changes.push(change);
     }
-  }
-  const result: RowChange[][] = [];
-  for (const changes of perActor.values()) {
-    changes.forEach((change, i) => (result[i] ??= []).push(change));
   }
   return result;
 }

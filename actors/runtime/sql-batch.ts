@@ -36,11 +36,14 @@ export class SqlBatch {
     const records = this.pending;
     this.pending = [];
     let run: RowInsert[] = [];
+    /** The columns of the rows in `run`. */
+    let columns: string[] = [];
+    const sameShape = (a: RowInsert, b: RowInsert): boolean => a.insertInto === b.insertInto && hasColumns(b.values, columns);
     const flushInserts = async (): Promise<void> => {
       // PostgreSQL: chunks of a few fixed sizes, so each statement text recurs and stays prepared.
       for (let at = 0; at < run.length;) {
-        const size = this.postgres ? preparedChunk(run.length - at, Object.keys(run[0]!.values).length) : Math.min(400, run.length - at);
-        await this.run(multiRowInsert(run.slice(at, at + size), this.postgres), this.postgres);
+        const size = this.postgres ? preparedChunk(run.length - at, columns.length) : Math.min(400, run.length - at);
+        await this.run(multiRowInsert(run, at, size, columns, this.postgres), this.postgres);
         at += size;
       }
       run = [];
@@ -48,6 +51,7 @@ export class SqlBatch {
     for (const record of records) {
       if ('insertInto' in record) {
         if (run.length > 0 && !sameShape(run[0]!, record)) await flushInserts();
+        if (run.length === 0) columns = Object.keys(record.values);
         run.push(record);
       } else {
         await flushInserts();
@@ -68,32 +72,37 @@ function preparedChunk(remaining: number, columns: number): number {
   return size;
 }
 
-function sameShape(a: RowInsert, b: RowInsert): boolean {
-  if (a.insertInto !== b.insertInto) return false;
-  const aColumns = Object.keys(a.values);
-  const bColumns = Object.keys(b.values);
-  return aColumns.length === bColumns.length && aColumns.every((column, i) => column === bColumns[i]);
+/** Whether `values` has exactly these columns, in this order (without an array per row). */
+function hasColumns(values: Record<string, unknown>, columns: readonly string[]): boolean {
+  let i = 0;
+  for (const name in values) {
+    if (name !== columns[i++]) return false;
+  }
+  return i === columns.length;
 }
 
-/** `fixedSize`: the row count is one of the prepared chunk sizes, so its text is worth keeping. */
-function multiRowInsert(rows: RowInsert[], fixedSize: boolean): SqlStatement {
-  const { insertInto } = rows[0]!;
-  const columns = Object.keys(rows[0]!.values);
+/** Rows [at, at + count) of `rows`, all with `columns`. `fixedSize`: the row count is one of the
+ *  prepared chunk sizes, so its text is worth keeping. */
+function multiRowInsert(rows: readonly RowInsert[], at: number, count: number, columns: readonly string[], fixedSize: boolean): SqlStatement {
+  const { insertInto } = rows[at]!;
   for (const name of [insertInto, ...columns]) {
     if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
   }
-  return {
-    sql: insertText(insertInto, columns, rows.length, fixedSize),
-    params: rows.flatMap((row) => columns.map((column) => {
-      const value = row.values[column];
-      return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;
-    })),
-  };
+  const params = new Array<unknown>(count * columns.length);
+  let next = 0;
+  for (let row = at; row < at + count; row++) {
+    const values = rows[row]!.values;
+    for (const column of columns) {
+      const value = values[column];
+      params[next++] = value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;
+    }
+  }
+  return { sql: insertText(insertInto, columns, count, fixedSize), params };
 }
 
 /** The text of a multi-row insert; kept per table, columns and row count when `keep` is set. */
 const insertTexts = new Map<string, string>();
-function insertText(table: string, columns: string[], rows: number, keep: boolean): string {
+function insertText(table: string, columns: readonly string[], rows: number, keep: boolean): string {
   const id = `${table}(${columns.join(',')})x${rows}`;
   let text = insertTexts.get(id);
   if (!text) {

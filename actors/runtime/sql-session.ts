@@ -77,7 +77,9 @@ class PgTransactions implements SqlTransactions {
     return this.withConnection(async (client) => {
       const session: SqlSession = {
         query: async <Row>(sql: string, params: readonly unknown[], prepared = false) => {
-          const query = prepared ? { ...this.statement(sql), values: [...params] } : { text: numberPlaceholders(sql), values: [...params] };
+          // pg only reads the values (no copy of what may be thousands of parameters).
+          const values = params as unknown[];
+          const query = prepared ? { ...this.statement(sql), values } : { text: numberPlaceholders(sql), values };
           return (await client.query(query)).rows as Row[];
         },
       };

@@ -19,7 +19,10 @@ interface Mail {
 }
 
 /** An actor's in-memory state: not yet loaded, or loaded at a snapshot version (0: never saved). */
-type Slot<State> = { loaded: false } | { loaded: true; state: State; version: number };
+type Slot<State> = { loaded: false } | Loaded<State>;
+type Loaded<State> = { loaded: true; state: State; version: number };
+/** What a handler returned, or undefined when it refused. */
+type Handled<State> = Outcome<State, unknown> | undefined;
 
 const UNLOADED = { loaded: false } as const;
 
@@ -71,13 +74,30 @@ export class Supervisor<State> {
     const activation = this.activate(key);
     activation.pending++;
     activation.lastActive = Date.now();
+    // Settling counts the message out (once) before the caller hears of it: cheaper than a finally()
+    // promise per call on the hot path.
+    let counted = true;
     return new Promise<Uint8Array>((resolve, reject) => {
-      dispatch(activation.ref, { method, body, deadline, resolve, reject });
-    }).finally(() => {
-      activation.pending--;
-      activation.lastActive = Date.now();
-      if (this.drained && this.pendingTotal() === 0) this.drained();
+      dispatch(activation.ref, {
+        method, body, deadline,
+        resolve: (reply) => {
+          if (counted) counted = this.settled(activation);
+          resolve(reply);
+        },
+        reject: (error) => {
+          if (counted) counted = this.settled(activation);
+          reject(error);
+        },
+      });
     });
+  }
+
+  /** One message of `activation` is answered; returns false (it no longer counts). */
+  private settled(activation: Activation): false {
+    activation.pending--;
+    activation.lastActive = Date.now();
+    if (this.drained && this.pendingTotal() === 0) this.drained();
+    return false;
   }
 
   /** Counts a stateless message as in flight until it settles, for drain(). */
@@ -124,20 +144,27 @@ export class Supervisor<State> {
     }
   }
 
-  /** Runs the method. Returns undefined when the handler refused (HsError, passed to the caller).
-   *  Anything else is a crash: the caller gets INTERNAL and the error is rethrown for supervision. */
-  private async handle(ctx: ActorContext, state: State, mail: Mail, request: unknown): Promise<Outcome<State, unknown> | undefined> {
+  /** Runs the method; synchronous when its handler is. Returns undefined when the handler refused. */
+  private handle(ctx: ActorContext, state: State, mail: Mail, request: unknown): Handled<State> | Promise<Handled<State>> {
+    let result: Handled<State> | Promise<Handled<State>>;
     try {
-      return await this.kind.methods[mail.method]!.handle(state, request, ctx);
+      result = this.kind.methods[mail.method]!.handle(state, request, ctx);
     } catch (error) {
-      if (error instanceof HsError) {
-        mail.reject(error);
-        return undefined;
-      }
-      const restart = this.kind.stateless ? '' : '; the actor was restarted from its last snapshot';
-      mail.reject(internal(`${this.kind.name}.${mail.method} failed${restart}`));
-      throw error;
+      return this.refuse(mail, error);
     }
+    return result instanceof Promise ? result.then(undefined, (error: unknown) => this.refuse(mail, error)) : result;
+  }
+
+  /** A handler threw. An HsError is a refusal, passed to the caller. Anything else is a crash: the
+   *  caller gets INTERNAL and the error is rethrown for supervision. */
+  private refuse(mail: Mail, error: unknown): undefined {
+    if (error instanceof HsError) {
+      mail.reject(error);
+      return undefined;
+    }
+    const restart = this.kind.stateless ? '' : '; the actor was restarted from its last snapshot';
+    mail.reject(internal(`${this.kind.name}.${mail.method} failed${restart}`));
+    throw error;
   }
 
   /** Stops actors with nothing in flight that have been idle for at least `idleMs`. Their state is
@@ -193,21 +220,31 @@ export class Supervisor<State> {
    * on the version before it), and every reply is held until the writes before it have committed.
    * If a write fails, the writes after it fail their version check too, and the actor reloads.
    */
-  private async receive(ctx: ActorContext, activation: Activation, slot: Slot<State>, mail: Mail): Promise<Slot<State>> {
+  private receive(ctx: ActorContext, activation: Activation, slot: Slot<State>, mail: Mail): Slot<State> | Promise<Slot<State>> {
     if (mail.deadline !== 0 && Date.now() > mail.deadline) {
       mail.reject(deadlineExceeded('the request expired while queued'));
       return slot;
     }
-    let current: Extract<Slot<State>, { loaded: true }>;
-    try {
-      current = slot.loaded && !activation.stale ? slot : await this.reload(ctx.key, activation);
-    } catch (error) {
+    if (slot.loaded && !activation.stale) return this.turn(ctx, activation, slot, mail);
+    return this.reload(ctx.key, activation).then((current) => this.turn(ctx, activation, current, mail), (error: unknown) => {
       mail.reject(error instanceof HsError ? error : unavailable('could not load actor state'));
       return UNLOADED;
-    }
+    });
+  }
+
+  /** One message on a loaded state, without a promise of its own when the method's handler is
+   *  synchronous (each await is a turn of the microtask queue, on every message). */
+  private turn(ctx: ActorContext, activation: Activation, current: Loaded<State>, mail: Mail): Slot<State> | Promise<Slot<State>> {
     const decoded = this.decode(mail);
     if (!decoded) return current;
-    const outcome = await this.handle(ctx, current.state, mail, decoded.request);
+    const handled = this.handle(ctx, current.state, mail, decoded.request);
+    return handled instanceof Promise
+      ? handled.then((outcome) => this.apply(ctx, activation, current, mail, outcome))
+      : this.apply(ctx, activation, current, mail, handled);
+  }
+
+  /** Writes what the handler's outcome changed and replies once that has committed. */
+  private apply(ctx: ActorContext, activation: Activation, current: Loaded<State>, mail: Mail, outcome: Handled<State>): Slot<State> {
     // Refused: the handler may have changed the state before refusing; forget it, reload on next use.
     if (!outcome) return UNLOADED;
     const reply = encodeMessage(this.kind.methods[mail.method]!.response, outcome.reply);
@@ -225,12 +262,17 @@ export class Supervisor<State> {
       ? this.store.append(this.kind.name, ctx.key, current.version, outcome.records!, () => !activation.stale)
       : this.store.save(this.kind.name, ctx.key, current.version, state === null ? null : this.kind.encodeState(state), outcome.records);
     activation.lastWrite = write;
+    const afterCommit = outcome.afterCommit;
+    // One reaction does both the bookkeeping and the reply. (Inline arrows, not named closures: tsx
+    // names every named function it creates, a defineProperty call that showed up at 2% of the QS
+    // enqueue profile.)
     write.then(() => {
       if (activation.lastWrite === write) activation.lastWrite = undefined;
-    }, () => {
+      this.deliver(mail, reply, afterCommit);
+    }, (error: unknown) => {
       activation.stale = true;
+      mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
     });
-    this.replyAfter(write, mail, reply, outcome.afterCommit);
     if (state === null) return { loaded: true, state: this.kind.initialState(ctx.key), version: 0 };
     return { loaded: true, state, version: outcome.journal ? current.version : current.version + 1 };
   }
@@ -241,8 +283,6 @@ export class Supervisor<State> {
       this.deliver(mail, reply, afterCommit);
       return;
     }
-    // Inline arrows, not named closures: tsx names every named function it creates (a defineProperty
-    // call), which showed up at 2% of the QS enqueue profile.
     write.then(() => this.deliver(mail, reply, afterCommit), (error: unknown) => {
       mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
     });
@@ -259,14 +299,14 @@ export class Supervisor<State> {
   }
 
   /** Loads the last committed state, after the writes still in flight have settled. */
-  private async reload(key: string, activation: Activation): Promise<{ loaded: true; state: State; version: number }> {
+  private async reload(key: string, activation: Activation): Promise<Loaded<State>> {
     await activation.lastWrite?.catch(() => undefined);
     activation.lastWrite = undefined;
     activation.stale = false;
     return this.load(key);
   }
 
-  private async load(key: string): Promise<{ loaded: true; state: State; version: number }> {
+  private async load(key: string): Promise<Loaded<State>> {
     const snapshot = await this.store.load(this.kind.name, key);
     if (!snapshot) return { loaded: true, state: this.kind.initialState(key), version: 0 };
     const state = this.kind.decodeState(snapshot.data);
