@@ -25,25 +25,34 @@ export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnq
   return q.LocalEnqueueReply.decode(reply);
 }
 
-const bytesKey = (bytes: Uint8Array | null | undefined): string =>
-  (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : '');
+const view = (bytes: Uint8Array | null | undefined): Buffer =>
+  (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0));
 
 type Envelope = { pcid: Uint8Array; authEnc: Uint8Array; authCiphertext: Uint8Array };
 
-/** Opened configs by their sealed bytes, oldest first (a Map keeps insertion order). Holds
- *  the opening itself, so concurrent fan-outs to one config open it once; failures are not kept. */
+/** Opened configs by their HPKE `enc` (32 fresh bytes per sealing), oldest first (a Map keeps insertion
+ *  order). An entry holds the opening itself, so concurrent fan-outs to one config open it once, and
+ *  the ciphertext it was opened from: a config with the same `enc` and any other ciphertext is opened
+ *  on its own (and replaces the entry). Failures are not kept. Keyed by `enc` alone because building
+ *  and hashing a key of the whole sealed config cost about a microsecond per message. */
 class ConfigCache {
-  private readonly entries = new Map<string, Promise<Envelope>>();
+  private readonly entries = new Map<string, { ciphertext: Buffer; opening: Promise<Envelope> }>();
   constructor(private readonly capacity: number) {}
 
-  open(id: string, opener: () => Promise<Envelope>): Promise<Envelope> {
+  open(sealed: hs.qs.ISealedQueueConfig, opener: () => Promise<Envelope>): Promise<Envelope> {
+    const id = view(sealed.enc).toString('base64');
+    const ciphertext = view(sealed.ciphertext);
     const cached = this.entries.get(id);
-    if (cached) return cached;
+    if (cached && cached.ciphertext.equals(ciphertext)) return cached.opening;
     const opening = opener();
     if (this.capacity === 0) return opening;
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, opening);
-    opening.catch(() => this.entries.delete(id));
+    if (cached) this.entries.delete(id);
+    else if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    const entry = { ciphertext: Buffer.from(ciphertext), opening };
+    this.entries.set(id, entry);
+    opening.catch(() => {
+      if (this.entries.get(id) === entry) this.entries.delete(id);
+    });
     return opening;
   }
 }
@@ -53,12 +62,8 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
   const cache = new ConfigCache(ctx.settings.configCacheSize);
   const coalescer = new EnqueueCoalescer(ctx);
 
-  const open = (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> => {
-    // The sealed bytes themselves are the key (a string Map lookup is cheaper than hashing them first);
-    // any change to them is another entry, which must open on its own.
-    const id = `${bytesKey(sealed.enc)}.${bytesKey(sealed.ciphertext)}`;
-    return cache.open(id, () => openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
-  };
+  const open = (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> =>
+    cache.open(sealed, () => openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
 
   /** The outcome for one config: stored, or to be reported as deleted or rejected. */
   const deliver = async (config: hs.qs.IClientQueueConfig, request: hs.qs.LocalEnqueueRequest): Promise<'ok' | 'deleted' | 'rejected'> => {

@@ -99,7 +99,14 @@ test('configs that do not open, name another domain, or were not sealed by the o
   const elsewhere = { ...config, clientHomeserverDomain: 'elsewhere.test' };
   const reply = await enqueue(h, [forged, garbage, elsewhere, config], bytes('g'), bytes('only the last'));
   t.deepEqual(reply.rejected, [0, 1, 2]);
-  t.deepEqual((await receiver(h, client).receiveAll()).map((m) => text(m.payload)), ['only the last']);
+  // The owner's config is open in the node's cache now; another ciphertext under its enc is another
+  // config, which must open on its own (and fails), without spoiling the cached one.
+  const ciphertext = Uint8Array.from(config.sealedConfig!.ciphertext!);
+  ciphertext[0]! ^= 1;
+  const tampered = { ...config, sealedConfig: { enc: config.sealedConfig!.enc, ciphertext } };
+  t.deepEqual((await enqueue(h, [tampered], bytes('g'), bytes('tampered'))).rejected, [0]);
+  t.deepEqual((await enqueue(h, [config, tampered], bytes('g'), bytes('and this'))).rejected, [1]);
+  t.deepEqual((await receiver(h, client).receiveAll()).map((m) => text(m.payload)), ['only the last', 'and this']);
   await t.throwsAsync(enqueue(h, [config], bytes('g'), new Uint8Array()));
 });
 
