@@ -23,13 +23,14 @@ import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
 import { profiled } from './profile.js';
 
-const QUEUES = 1000;
-const IN_FLIGHT = 200;
-const FANOUT = Number(process.env.BENCH_QS_FANOUT ?? 10);
-const MESSAGES = Number(process.env.BENCH_QS_MESSAGES ?? 100_000);
-const PAYLOAD_BYTES = 256;
+// The load shape, shared with bench/qs-floor.ts.
+export const QUEUES = 1000;
+export const IN_FLIGHT = 200;
+export const FANOUT = Number(process.env.BENCH_QS_FANOUT ?? 10);
+export const MESSAGES = Number(process.env.BENCH_QS_MESSAGES ?? 100_000);
+export const PAYLOAD_BYTES = 256;
 // As an operator would run it: one node thread per core (BENCH_QS_THREADS to compare).
-const THREADS = Number(process.env.BENCH_QS_THREADS ?? availableParallelism());
+export const THREADS = Number(process.env.BENCH_QS_THREADS ?? availableParallelism());
 
 export default async function qsBench(): Promise<Record<string, unknown>> {
   const environment = await createTestEnvironment('nats-postgres', {
@@ -114,7 +115,7 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
  * SQL text: 25,000-35,000 rows/s where this path does 45,000-80,000, so ratios against the old figure
  * looked about twice as good as they were.)
  */
-async function rawInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
+export async function rawInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
   const orm = await openDatabase({ kind: 'postgresql', url: databaseUrl });
   const rows = 50_000;
   const data = Buffer.from(randomBytes(payloadBytes + 16));

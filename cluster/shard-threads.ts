@@ -17,7 +17,7 @@ const THREAD_START = FROM_SOURCES ? new URL('./typescript-thread.mjs', import.me
 /** V8 flags do not size a worker's heap: give each thread the young generation the first one was
  *  started with (--max-semi-space-size; V8's young generation is three semi-spaces). Without it the
  *  threads scavenge several times as often (measured: a third more CPU per queued message). */
-function youngGenerationMb(): number | undefined {
+export function youngGenerationMb(): number | undefined {
   const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   const semiSpace = options.find((option) => option.startsWith('--max-semi-space-size='));
   return semiSpace ? 3 * Number(semiSpace.split('=')[1]) : undefined;
