@@ -9,9 +9,10 @@ import { MethodTable } from '../actors/runtime/method-table.js';
 import type { OperatorKey } from '../actors/runtime/operator-key.js';
 import { ActorRuntime } from '../actors/runtime/runtime.js';
 import { OrmSnapshotStore } from '../actors/runtime/snapshot-store.js';
-import { unavailable } from '../protocol/errors.js';
+import { notFound, unavailable, type HsError } from '../protocol/errors.js';
+import { encodeMessage } from '../schemas/index.js';
 import type { Bus, Subscription } from '../transport/bus.js';
-import { ActorClient, serveModule, type EnvelopeHandler } from '../transport/envelope.js';
+import { ActorClient, serveModule, type EnvelopeHandler, type TypedHandler } from '../transport/envelope.js';
 import { LocalBus } from '../transport/local-bus.js';
 import { NatsBus } from '../transport/nats-bus.js';
 import { shardOf } from '../transport/subjects.js';
@@ -80,9 +81,10 @@ export class ShardHost {
     teardown.add('bus subjects released', () => Promise.all(subscriptions.map((subscription) => subscription.unsubscribe())));
     const ownShards = shardsOfThread(config.shardCount, config.threads, threadIndex);
     const route = host.router();
+    const routeTyped = host.typedRouter();
     for (const module of modules) {
       subscriptions.push(...await serveModule(bus, config.domain, module.name, ownShards, host.serveOwn));
-      if (config.localDispatch) actors.serveLocally(module.name, route);
+      if (config.localDispatch) actors.serveLocally(module.name, route, routeTyped);
     }
     return host;
   }
@@ -99,14 +101,38 @@ export class ShardHost {
 
   /** Calls for this thread's shards go to its own actors; others to the thread that owns them. */
   private router(): EnvelopeHandler {
-    const { threads, shardCount } = this.config;
-    if (threads === 1) return this.serveOwn;
+    if (this.config.threads === 1) return this.serveOwn;
     return (module, key, method, body, deadline) => {
-      const owner = threadOfShard(shardOf(key, shardCount), threads);
-      if (owner === this.threadIndex) return this.serveOwn(module, key, method, body, deadline);
-      const link = this.links.get(owner);
-      if (!link) return Promise.reject(unavailable(`thread ${owner} of this node is not connected`));
-      return link.call(module, key, method, body, deadline);
+      const link = this.linkFor(key);
+      if (link === 'own') return this.serveOwn(module, key, method, body, deadline);
+      return link ? link.call(module, key, method, body, deadline) : Promise.reject(this.unlinked(key));
     };
+  }
+
+  /** Typed calls (ActorClient.callTyped): this thread's actors take them as they are, another
+   *  thread's encoded (objects do not cross threads). */
+  private typedRouter(): TypedHandler {
+    const own: TypedHandler = (module, key, method, request, deadline) => this.runtime.callTyped(module, key, method, request, deadline);
+    if (this.config.threads === 1) return own;
+    return async (module, key, method, request, deadline) => {
+      const link = this.linkFor(key);
+      if (link === 'own') return own(module, key, method, request, deadline);
+      if (!link) throw this.unlinked(key);
+      const resolved = this.methods.resolve(module, method);
+      if (!resolved) throw notFound(`unknown method ${module}/${method}`);
+      const reply = await link.call(module, key, method, encodeMessage(resolved.method.request, request), deadline);
+      return resolved.method.response.decode(reply);
+    };
+  }
+
+  /** Where the actor for `key` lives: this thread, or the link to the thread that owns its shard. */
+  private linkFor(key: string): ThreadLink | 'own' | undefined {
+    const owner = threadOfShard(shardOf(key, this.config.shardCount), this.config.threads);
+    return owner === this.threadIndex ? 'own' : this.links.get(owner);
+  }
+
+  private unlinked(key: string): HsError {
+    const owner = threadOfShard(shardOf(key, this.config.shardCount), this.config.threads);
+    return unavailable(`thread ${owner} of this node is not connected`);
   }
 }

@@ -11,7 +11,7 @@ const KEEP_BYTES = 64 * 1024;
 let scratch = $protobuf.Writer.create();
 
 /** A generated message type (its static encode takes an optional writer). */
-interface Encodable<T> {
+export interface Encodable<T> {
   encode(message: T, writer?: $protobuf.Writer): { finish(): Uint8Array };
 }
 

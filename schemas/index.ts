@@ -2,4 +2,4 @@
 import './protobuf-setup.js';
 
 export { hs } from './generated/proto.js';
-export { encodeMessage } from './encode.js';
+export { encodeMessage, type Encodable } from './encode.js';

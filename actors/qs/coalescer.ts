@@ -4,9 +4,10 @@
 // the next request: one commit for all of them, order and sequence numbers still set by the actor.
 import { hs } from '../../schemas/index.js';
 import { idKey } from '../../protocol/qs/ids.js';
-import { callQs, type QsContext } from './context.js';
+import { QS_MODULE, type QsContext } from './context.js';
 
 const q = hs.qs;
+const ENQUEUE = { request: q.EnqueueRequest, reply: q.EnqueueReply };
 /** Bounds the work (and the transaction) of one actor turn. */
 const MAX_ITEMS_PER_REQUEST = 256;
 
@@ -44,7 +45,9 @@ export class EnqueueCoalescer {
     while (line.waiting.length > 0) {
       const batch = line.waiting.splice(0, MAX_ITEMS_PER_REQUEST);
       try {
-        const reply = await callQs(this.ctx, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, q.EnqueueRequest, q.EnqueueReply);
+        // Typed: within the node the request and reply are handed over, not encoded (nothing here
+        // changes them afterwards).
+        const reply = await this.ctx.actors.callTyped(QS_MODULE, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, ENQUEUE);
         batch.forEach((waiting, i) => waiting.resolve(reply.statuses[i] ?? q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED));
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);

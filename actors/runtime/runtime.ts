@@ -29,9 +29,20 @@ export class ActorRuntime {
   }
 
   call(module: string, key: string, method: string, body: Uint8Array, deadline: number): Promise<Uint8Array> {
+    const supervisor = this.supervisorOf(module, method);
+    return supervisor ? supervisor.call(key, method, body, deadline) : Promise.reject(notFound(`unknown method ${module}/${method}`));
+  }
+
+  /** `call` without encoding, for callers in this thread (see Supervisor.callTyped). */
+  callTyped(module: string, key: string, method: string, request: unknown, deadline: number): Promise<unknown> {
+    const supervisor = this.supervisorOf(module, method);
+    return supervisor ? supervisor.callTyped(key, method, request, deadline) : Promise.reject(notFound(`unknown method ${module}/${method}`));
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private supervisorOf(module: string, method: string): Supervisor<any> | undefined {
     const resolved = this.methods.resolve(module, method);
-    if (!resolved) return Promise.reject(notFound(`unknown method ${module}/${method}`));
-    return this.supervisors.get(resolved.kind.name)!.call(key, method, body, deadline);
+    return resolved && this.supervisors.get(resolved.kind.name);
   }
 
   activeCounts(): Record<string, number> {

@@ -6,7 +6,7 @@ import { dispatch, spawn, spawnStateless, stop, type ActorSystemRef, type Ref } 
 import type { Logger } from 'pino';
 import { encodeMessage } from '../../schemas/index.js';
 import { badRequest, deadlineExceeded, HsError, internal, notFound, unavailable } from '../../protocol/errors.js';
-import type { ActorContext, ActorKind, Outcome } from './actor-kind.js';
+import type { ActorContext, ActorKind, Outcome, WireType } from './actor-kind.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 /**
@@ -19,17 +19,29 @@ class Mail {
 
   constructor(
     readonly method: string,
-    readonly body: Uint8Array,
+    /** The encoded request, or (a typed call) the request itself, and then the reply is answered as
+     *  the handler made it. */
+    readonly body: Uint8Array | Typed,
     /** Unix ms after which nobody waits for the answer; 0 for none. */
     readonly deadline: number,
-    private readonly answer: (reply: Uint8Array) => void,
+    private readonly answer: (reply: unknown) => void,
     private readonly fail: (error: HsError) => void,
     /** Whose message count to lower once it is settled (none for stateless kinds). */
     private readonly supervisor?: Supervisor<unknown>,
     private readonly activation?: Activation,
   ) {}
 
-  resolve(reply: Uint8Array): void {
+  /** The request as the handler takes it; throws when it does not decode. */
+  request(type: WireType<unknown, unknown>): unknown {
+    return this.body instanceof Typed ? this.body.request : type.decode(this.body);
+  }
+
+  /** The handler's reply as the caller takes it: encoded, unless the call was typed. */
+  encodeReply(type: WireType<unknown, unknown>, reply: unknown): unknown {
+    return this.body instanceof Typed ? reply : encodeMessage(type, reply);
+  }
+
+  resolve(reply: unknown): void {
     this.settle();
     this.answer(reply);
   }
@@ -44,6 +56,11 @@ class Mail {
     this.open = false;
     if (this.activation) this.supervisor!.settled(this.activation);
   }
+}
+
+/** A typed call's request, as its in-process caller made it. */
+class Typed {
+  constructor(readonly request: unknown) {}
 }
 
 /** An actor's in-memory state: not yet loaded, or loaded at a snapshot version (0: never saved). */
@@ -92,6 +109,17 @@ export class Supervisor<State> {
 
   /** Delivers one encoded request to the actor for `key`; resolves with the encoded reply. */
   call(key: string, method: string, body: Uint8Array, deadline: number): Promise<Uint8Array> {
+    return this.post(key, method, body, deadline) as Promise<Uint8Array>;
+  }
+
+  /** The same without encoding: the handler gets `request` itself and the caller the reply object the
+   *  handler made. Only for callers in this thread that hand over a request they no longer change and
+   *  only read the reply (nothing copies them, as encoding does). */
+  callTyped(key: string, method: string, request: unknown, deadline: number): Promise<unknown> {
+    return this.post(key, method, new Typed(request), deadline);
+  }
+
+  private post(key: string, method: string, body: Uint8Array | Typed, deadline: number): Promise<unknown> {
     if (!this.accepting) return Promise.reject(unavailable('node is shutting down'));
     if (!Object.hasOwn(this.kind.methods, method)) return Promise.reject(notFound(`${this.kind.name} has no method ${method}`));
     // Keys name snapshot rows (at most 512 characters); an empty one means a required field is missing.
@@ -102,7 +130,7 @@ export class Supervisor<State> {
     const activation = this.activate(key);
     activation.pending++;
     activation.lastActive = Date.now();
-    return new Promise<Uint8Array>((resolve, reject) => dispatch(activation.ref, new Mail(method, body, deadline, resolve, reject, this as Supervisor<unknown>, activation)));
+    return new Promise((resolve, reject) => dispatch(activation.ref, new Mail(method, body, deadline, resolve, reject, this as Supervisor<unknown>, activation)));
   }
 
   /** A message of `activation` is answered. */
@@ -113,7 +141,7 @@ export class Supervisor<State> {
   }
 
   /** Counts a stateless message as in flight until it settles, for drain(). */
-  private track(reply: Promise<Uint8Array>): Promise<Uint8Array> {
+  private track(reply: Promise<unknown>): Promise<unknown> {
     this.statelessPending++;
     return reply.finally(() => {
       this.statelessPending--;
@@ -143,13 +171,13 @@ export class Supervisor<State> {
       mail.reject(internal(`${this.kind.name} is stateless but ${mail.method} returned a state`));
       return;
     }
-    this.replyAfter(undefined, mail, encodeMessage(this.kind.methods[mail.method]!.response, outcome.reply), outcome.afterCommit);
+    this.replyAfter(undefined, mail, mail.encodeReply(this.kind.methods[mail.method]!.response, outcome.reply), outcome.afterCommit);
   }
 
   /** The decoded request, or undefined when it is malformed (the mail is then refused). */
   private decode(mail: Mail): { request: unknown } | undefined {
     try {
-      return { request: this.kind.methods[mail.method]!.request.decode(mail.body) };
+      return { request: mail.request(this.kind.methods[mail.method]!.request) };
     } catch (error) {
       mail.reject(badRequest(`malformed ${mail.method} request: ${(error as Error).message}`));
       return undefined;
@@ -259,7 +287,7 @@ export class Supervisor<State> {
   private apply(ctx: ActorContext, activation: Activation, current: Loaded<State>, mail: Mail, outcome: Handled<State>): Slot<State> {
     // Refused: the handler may have changed the state before refusing; forget it, reload on next use.
     if (!outcome) return UNLOADED;
-    const reply = encodeMessage(this.kind.methods[mail.method]!.response, outcome.reply);
+    const reply = mail.encodeReply(this.kind.methods[mail.method]!.response, outcome.reply);
     if (outcome.state === undefined && (outcome.records?.length ?? 0) === 0) {
       this.replyAfter(activation.lastWrite, mail, reply, outcome.afterCommit);
       return current;
@@ -290,7 +318,7 @@ export class Supervisor<State> {
   }
 
   /** Sends the reply once `write` (if any) has committed, then runs the outcome's after-commit work. */
-  private replyAfter(write: Promise<number> | undefined, mail: Mail, reply: Uint8Array, afterCommit: (() => void) | undefined): void {
+  private replyAfter(write: Promise<number> | undefined, mail: Mail, reply: unknown, afterCommit: (() => void) | undefined): void {
     if (!write) {
       this.deliver(mail, reply, afterCommit);
       return;
@@ -300,7 +328,7 @@ export class Supervisor<State> {
     });
   }
 
-  private deliver(mail: Mail, reply: Uint8Array, afterCommit: (() => void) | undefined): void {
+  private deliver(mail: Mail, reply: unknown, afterCommit: (() => void) | undefined): void {
     mail.resolve(reply);
     if (!afterCommit) return;
     try {
