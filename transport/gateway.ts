@@ -32,8 +32,15 @@ export interface GatewayOptions {
   observe?: (route: string, status: number, seconds: number) => void;
 }
 
-/** Decides whether a WebSocket may listen and on which bus subject; throws HsError to refuse. */
-export type StreamAuthorizer = (firstFrame: Uint8Array) => Promise<string>;
+/** What an authorised stream follows: a bus subject and, if its interest must be kept alive, a
+ *  renewal the gateway runs every `renewEveryMs` while the socket is open (a refusal closes it). */
+export interface StreamGrant {
+  subject: string;
+  renew?: { everyMs: number; run(): Promise<void> };
+}
+
+/** Decides whether a WebSocket may listen and what it follows; throws HsError to refuse. */
+export type StreamAuthorizer = (firstFrame: Uint8Array) => Promise<StreamGrant>;
 
 type Format = 'protobuf' | 'json';
 
@@ -85,16 +92,25 @@ export class Gateway {
           socket.close(4404, 'unknown stream');
           return;
         }
+        const refuse = (error: unknown): void => {
+          const typed = error instanceof HsError ? error : internal('stream setup failed');
+          socket.close(4000 + httpStatusOf(typed.code), typed.message.slice(0, 120));
+        };
         socket.once('message', async (frame: Buffer) => {
           try {
-            const subject = await authorize(new Uint8Array(frame));
-            const subscription = await this.options.bus.subscribe(subject, (data) => socket.send(data));
-            socket.on('close', () => void subscription.unsubscribe());
+            const grant = await authorize(new Uint8Array(frame));
+            const subscription = await this.options.bus.subscribe(grant.subject, (data) => socket.send(data));
+            const renew = grant.renew;
+            const renewal = renew && setInterval(() => void renew.run().catch(refuse), renew.everyMs);
+            renewal?.unref();
+            socket.on('close', () => {
+              clearInterval(renewal);
+              void subscription.unsubscribe();
+            });
             // The one text frame of the protocol: from now on every published message is forwarded.
             socket.send(STREAM_READY);
           } catch (error) {
-            const typed = error instanceof HsError ? error : internal('stream setup failed');
-            socket.close(4000 + httpStatusOf(typed.code), typed.message.slice(0, 120));
+            refuse(error);
           }
         });
       });

@@ -116,11 +116,14 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
   };
 
   /** The rows appended in this turn, written with the snapshot and, once that has committed, published
-   *  to the queue's live listener (a listener never sees a message that could still be lost). */
+   *  to the queue's live listener if it has one (a listener never sees a message that could still be
+   *  lost). */
   const stored = (state: QueueState, actor: ActorContext, rows: MessageRow[]): Pick<Outcome<QueueState, unknown>, 'records' | 'afterCommit'> => {
     if (rows.length === 0) return {};
+    const records = insertMessages(actor.key, rows);
+    if (!ctx.listening.held(actor.key)) return { records };
     const subject = (state.listenSubject ??= listenSubject(ctx.domain, idFromKey(actor.key)));
-    return { records: insertMessages(actor.key, rows), afterCommit: publisher(ctx.bus, subject, rows) };
+    return { records, afterCommit: publisher(ctx.bus, subject, rows) };
   };
 
   const enqueueOne = async (state: QueueState, pcid: Uint8Array, item: hs.qs.IEnqueueItem, rows: MessageRow[]): Promise<hs.qs.EnqueueStatus> => {
@@ -216,7 +219,10 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
        *  KeyPackages go. Deleting a queue that is already gone succeeds. */
       DeleteQueue: method({
         access: 'internal', request: q.QueueKeyRequest, response: q.Empty, keyOf: byPcid,
-        handle: (state, _request, actor) => (state.exists ? { state: null, records: deleteQueueRows(actor.key), reply: {} } : { reply: {} }),
+        handle: (state, _request, actor) => {
+          ctx.listening.drop(actor.key);
+          return state.exists ? { state: null, records: deleteQueueRows(actor.key), reply: {} } : { reply: {} };
+        },
       }),
 
       EditClientRecord: method({
@@ -340,12 +346,24 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         },
       }),
 
-      /** For the gateway's listening WebSocket: checks the owner's token (method name "Listen"). */
+      /** For the gateway's listening WebSocket: checks the owner's token (method name "Listen") and
+       *  starts the queue's listen lease. */
       AuthorizeListen: method({
         access: 'internal', request: q.SignedRequest, response: q.Empty, keyOf: byToken,
         handle: (state, request, actor) => {
           auth(state, request, 'Listen', actor.key, q.ListenParams);
+          ctx.listening.grant(actor.key);
           return { state, reply: {} };
+        },
+      }),
+
+      /** From the gateway while an authorised listener's socket is open: extends the lease. */
+      RenewListen: method({
+        access: 'internal', request: q.QueueKeyRequest, response: q.Empty, keyOf: byPcid,
+        handle: (state, _request, actor) => {
+          requireQueue(state);
+          ctx.listening.grant(actor.key);
+          return { reply: {} };
         },
       }),
     },

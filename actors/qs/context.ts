@@ -10,6 +10,7 @@ import { domainToken } from '../../transport/subjects.js';
 import { sha256 } from '../../protocol/crypto/index.js';
 import type { QsServerKeys } from './server-keys.js';
 import type { QsSettings } from './settings.js';
+import type { ListenLeases } from './listen-leases.js';
 
 export const QS_MODULE = 'qs';
 
@@ -22,6 +23,8 @@ export interface QsContext {
   actors: ActorClient;
   bus: Bus;
   log: Logger;
+  /** This thread's queues with a live listener. */
+  listening: ListenLeases;
 }
 
 interface Codec<T, R> {

@@ -6,7 +6,8 @@ import { readToken } from '../../protocol/qs/auth-token.js';
 import { idKey } from '../../protocol/qs/ids.js';
 import { exportedModule, methodsOf, statelessKind, type ActorKind, type ModuleDefinition, type ModuleDeps, type ModuleFactory, type Stateless } from '../runtime/actor-kind.js';
 import { clientQueueKind } from './client-queue.js';
-import { listenSubject, QS_MODULE, type QsContext } from './context.js';
+import { callQs, listenSubject, QS_MODULE, type QsContext } from './context.js';
+import { ListenLeases } from './listen-leases.js';
 import { fanOutKind } from './fanout.js';
 import { loadServerKeys } from './server-keys.js';
 import { readQsSettings } from './settings.js';
@@ -30,12 +31,16 @@ export const qsModule: ModuleFactory = exportedModule(async (deps: ModuleDeps): 
   const settings = readQsSettings(deps.env);
   const operatorKey = deps.operatorKey();
   const keys = await loadServerKeys(deps.orm, operatorKey);
-  const ctx: QsContext = { domain: deps.domain, settings, keys, operatorKey, orm: deps.orm, actors: deps.actors, bus: deps.bus, log: deps.log };
+  const ctx: QsContext = {
+    domain: deps.domain, settings, keys, operatorKey, orm: deps.orm, actors: deps.actors, bus: deps.bus, log: deps.log,
+    listening: new ListenLeases(settings.listenLeaseMs),
+  };
   return {
     name: QS_MODULE,
     kinds: [userRecordKind(ctx), clientQueueKind(ctx), fanOutKind(ctx), publicKeysKind(ctx)],
     streams: {
-      // First frame: a SignedRequest over ListenParams by the queue's owner (method name "Listen").
+      // First frame: a SignedRequest over ListenParams by the queue's owner (method name "Listen"). The
+      // queue publishes on the bus only while its listen lease holds, which the gateway renews.
       [QS_LISTEN_STREAM]: async (frame) => {
         let request: hs.qs.SignedRequest;
         try {
@@ -45,8 +50,10 @@ export const qsModule: ModuleFactory = exportedModule(async (deps: ModuleDeps): 
         }
         const { sender } = readToken(request);
         if (sender.kind !== 'pcid') throw badRequest('listening needs a QsAuthToken for the queue (PCID)');
-        await deps.actors.call(QS_MODULE, idKey(sender.id), 'AuthorizeListen', frame);
-        return listenSubject(deps.domain, sender.id);
+        const queue = idKey(sender.id);
+        await deps.actors.call(QS_MODULE, queue, 'AuthorizeListen', frame);
+        const run = async () => void await callQs(ctx, queue, 'RenewListen', { pcid: sender.id }, q.QueueKeyRequest, q.Empty);
+        return { subject: listenSubject(deps.domain, sender.id), renew: { everyMs: settings.listenLeaseMs / 3, run } };
       },
     },
   };

@@ -20,6 +20,8 @@ export interface QsSettings {
   /** A journaled queue head (the sealed ratchet key) at least every this many messages; activation
    *  steps the ratchet over the messages after the newest one. */
   queueHeadInterval: number;
+  /** How long a listener's interest lasts without renewal (its gateway renews every third of it). */
+  listenLeaseMs: number;
 }
 
 export function readQsSettings(env: SettingsSource): QsSettings {
@@ -35,5 +37,6 @@ export function readQsSettings(env: SettingsSource): QsSettings {
     maxBlocklist: read.integer('QS_MAX_BLOCKLIST', 1000, 0, 100_000),
     configCacheSize: read.integer('QS_CONFIG_CACHE_SIZE', 100_000, 0, 10_000_000),
     queueHeadInterval: read.integer('QS_QUEUE_HEAD_INTERVAL', 64, 1, 10_000),
+    listenLeaseMs: read.seconds('QS_LISTEN_LEASE_SECONDS', 60, 1, 3600),
   }, 'QS configuration');
 }

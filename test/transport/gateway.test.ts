@@ -90,7 +90,7 @@ test('a WebSocket stream forwards bus messages once authorised, and refusals clo
   const subject = `${environment.domain.replace(/\./g, '_')}.test.stream`;
   started.node.gateway.addStream('echo', async (frame) => {
     if (new TextDecoder().decode(frame) !== 'let me in') throw permissionDenied('not the owner');
-    return subject;
+    return { subject };
   });
   const wsUrl = started.url.replace('http', 'ws');
 
