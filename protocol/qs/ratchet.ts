@@ -24,10 +24,14 @@ export function newRatchetKey(): Uint8Array {
 export function messageAad(queueId: Uint8Array, sequenceNumber: number, kind: hs.qs.QueueMessageKind): Uint8Array {
   const aad = new Uint8Array(queueId.length + 9);
   aad.set(queueId);
-  // u64 big-endian, as two 32-bit halves (a BigInt per message cost more than the rest of this).
-  const view = new DataView(aad.buffer);
-  view.setUint32(queueId.length, Math.floor(sequenceNumber / 0x1_0000_0000));
-  view.setUint32(queueId.length + 4, sequenceNumber >>> 0);
+  // u64 big-endian, byte by byte from two 32-bit halves (a BigInt, or a DataView, per message cost
+  // more than the rest of this).
+  const high = Math.floor(sequenceNumber / 0x1_0000_0000);
+  const low = sequenceNumber >>> 0;
+  for (let i = 0; i < 4; i++) {
+    aad[queueId.length + i] = (high >>> (24 - 8 * i)) & 0xff;
+    aad[queueId.length + 4 + i] = (low >>> (24 - 8 * i)) & 0xff;
+  }
   aad[queueId.length + 8] = kind;
   return aad;
 }
