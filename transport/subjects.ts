@@ -4,14 +4,22 @@
 
 export const DEFAULT_SHARD_COUNT = 256;
 
-/** 32-bit FNV-1a over the key's UTF-8 bytes: cheap, stable across processes and versions. */
+/** 32-bit FNV-1a over the key's UTF-8 bytes: cheap, stable across processes and versions. (Keys are
+ *  almost always ASCII, hashed from the string itself; every call routes one, so no buffer per key.) */
 export function shardOf(key: string, shardCount: number): number {
   let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(key, 'utf8')) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code >= 0x80) return fnv1a(Buffer.from(key, 'utf8')) % shardCount;
+    hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
   }
   return hash % shardCount;
+}
+
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
 }
 
 /** Subject tokens may not contain dots, spaces or wildcards. */

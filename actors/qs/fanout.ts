@@ -12,6 +12,7 @@ import { QS_MODULE, type QsContext } from './context.js';
 import type { ActorClient } from '../../transport/envelope.js';
 
 const q = hs.qs;
+const EMPTY = new Uint8Array();
 const FAN_OUT_ACTORS = 1024;
 
 /** A fan-out actor for one request: any of them will do. */
@@ -19,10 +20,20 @@ export function fanOutKey(): string {
   return `fanout-${randomBytes(2).reduce((a, b) => a * 256 + b, 0) % FAN_OUT_ACTORS}`;
 }
 
-/** How the DS enqueues a fan-out message on its own homeserver. */
-export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnqueueRequest): Promise<hs.qs.LocalEnqueueReply> {
-  const reply = await actors.call(QS_MODULE, fanOutKey(), 'LocalEnqueue', encodeMessage(q.LocalEnqueueRequest, request));
-  return q.LocalEnqueueReply.decode(reply);
+const LOCAL_ENQUEUE = { request: q.LocalEnqueueRequest, reply: q.LocalEnqueueReply };
+
+/** What became of a fan-out: configs whose queue is gone (the DS should drop them) and the indexes of
+ *  configs that were refused. */
+export interface LocalEnqueueOutcome {
+  queueDeleted: hs.qs.IQueueDeleted[];
+  rejected: number[];
+}
+
+/** How the DS enqueues a fan-out message on its own homeserver. A typed call: within the node the
+ *  request is handed over, not encoded, so it must not change until the reply has come. */
+export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnqueueRequest): Promise<LocalEnqueueOutcome> {
+  const reply = await actors.callTyped(QS_MODULE, fanOutKey(), 'LocalEnqueue', request, LOCAL_ENQUEUE);
+  return { queueDeleted: reply.queueDeleted ?? [], rejected: reply.rejected ?? [] };
 }
 
 const view = (bytes: Uint8Array | null | undefined): Buffer =>
@@ -66,7 +77,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
     cache.open(sealed, () => openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
 
   /** The outcome for one config: stored, or to be reported as deleted or rejected. */
-  const deliver = async (config: hs.qs.IClientQueueConfig, request: hs.qs.LocalEnqueueRequest): Promise<'ok' | 'deleted' | 'rejected'> => {
+  const deliver = async (config: hs.qs.IClientQueueConfig, message: { groupId: Uint8Array; payload: Uint8Array }): Promise<'ok' | 'deleted' | 'rejected'> => {
     // Federated enqueue (another homeserver's queues) is not implemented yet: such configs are refused.
     if (config.clientHomeserverDomain !== ctx.domain || !config.sealedConfig) return 'rejected';
     let envelope: Envelope;
@@ -77,7 +88,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
       throw error;
     }
     const status = await coalescer.enqueue(envelope.pcid, {
-      groupId: request.groupId, payload: request.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
+      groupId: message.groupId, payload: message.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
     });
     switch (status) {
       case q.EnqueueStatus.ENQUEUED: return 'ok';
@@ -90,15 +101,19 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
   return statelessKind('qs-fan-out', {
     LocalEnqueue: method({
       access: 'internal', request: q.LocalEnqueueRequest, response: q.LocalEnqueueReply, keyOf: fanOutKey,
-      handle: async (_state, request) => {
-        if (request.clientQueueConfigs.length === 0) throw badRequest('no client queue configs');
-        if (request.payload.length === 0 || request.payload.length > ctx.settings.maxMessageBytes) {
+      // Typed calls hand over the caller's object as it is: absent fields are read as their defaults.
+      handle: async (_state, request: hs.qs.ILocalEnqueueRequest) => {
+        const configs = request.clientQueueConfigs ?? [];
+        const payload = request.payload ?? EMPTY;
+        if (configs.length === 0) throw badRequest('no client queue configs');
+        if (payload.length === 0 || payload.length > ctx.settings.maxMessageBytes) {
           throw badRequest(`payload must be 1 to ${ctx.settings.maxMessageBytes} bytes`);
         }
-        const outcomes = await Promise.all(request.clientQueueConfigs.map((config) => deliver(config, request)));
+        const item = { groupId: request.groupId ?? EMPTY, payload };
+        const outcomes = await Promise.all(configs.map((config) => deliver(config, item)));
         const reply: hs.qs.ILocalEnqueueReply = { queueDeleted: [], rejected: [] };
         outcomes.forEach((outcome, index) => {
-          if (outcome === 'deleted') reply.queueDeleted!.push({ clientQueueConfig: request.clientQueueConfigs[index], groupId: request.groupId });
+          if (outcome === 'deleted') reply.queueDeleted!.push({ clientQueueConfig: configs[index], groupId: item.groupId });
           if (outcome === 'rejected') reply.rejected!.push(index);
         });
         return { reply };

@@ -12,7 +12,7 @@ import { generateHpkeKeyPair, generateSigningKeyPair, randomBytes, type HpkeKeyP
 import { MLS_CIPHERSUITE_NAME, MlsExtensionType } from '../../protocol/mls-profile.js';
 import { sealQueueConfig } from '../../protocol/qs/queue-config.js';
 import { qsModule } from '../../actors/qs/module.js';
-import { localEnqueue } from '../../actors/qs/fanout.js';
+import { localEnqueue, type LocalEnqueueOutcome } from '../../actors/qs/fanout.js';
 import { HomeserverHttp } from '../../client/http.js';
 import { QsClient, type ClientRecordOwner, type UserRecordOwner } from '../../client/qs.js';
 import { QueueReceiver } from '../../client/qs-queue.js';
@@ -92,7 +92,7 @@ export function receiver(harness: QsHarness, client: TestClient): QueueReceiver 
 }
 
 /** The DS side: one fan-out message to the given configs. */
-export function enqueue(harness: QsHarness, configs: hs.qs.IClientQueueConfig[], groupId: Uint8Array, payload: Uint8Array): Promise<hs.qs.LocalEnqueueReply> {
+export function enqueue(harness: QsHarness, configs: hs.qs.IClientQueueConfig[], groupId: Uint8Array, payload: Uint8Array): Promise<LocalEnqueueOutcome> {
   return localEnqueue(harness.node.node.actors, { clientQueueConfigs: configs, groupId, payload });
 }
 

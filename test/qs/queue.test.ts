@@ -2,7 +2,8 @@
 // dequeue limits, concurrency, blocklists, config checks and live listening.
 import test from 'ava';
 import { hs } from '../../schemas/index.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, HsError } from '../../protocol/errors.js';
+import { localEnqueue } from '../../actors/qs/fanout.js';
 import { generateHpkeKeyPair, randomBytes } from '../../protocol/crypto/index.js';
 import { sealQueueConfig } from '../../protocol/qs/queue-config.js';
 import { QueueReader } from '../../protocol/qs/ratchet.js';
@@ -108,6 +109,11 @@ test('configs that do not open, name another domain, or were not sealed by the o
   t.deepEqual((await enqueue(h, [config, tampered], bytes('g'), bytes('and this'))).rejected, [1]);
   t.deepEqual((await receiver(h, client).receiveAll()).map((m) => text(m.payload)), ['only the last', 'and this']);
   await t.throwsAsync(enqueue(h, [config], bytes('g'), new Uint8Array()));
+  // Within the node the request is handed over as it is: missing fields are refused like empty ones.
+  for (const partial of [{ groupId: bytes('g'), payload: bytes('x') }, { clientQueueConfigs: [config], groupId: bytes('g') }]) {
+    const error = await t.throwsAsync(localEnqueue(h.node.node.actors, partial), { instanceOf: HsError });
+    t.is(error?.code, ErrorCode.BAD_REQUEST);
+  }
 });
 
 test('a live listener receives each new message once it is stored', async (t) => {

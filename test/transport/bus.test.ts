@@ -78,4 +78,7 @@ test('shards are stable and spread keys over the shard range', (t) => {
   const used = new Set(Array.from({ length: 2000 }, (_, i) => shardOf(`user-${i}`, 256)));
   t.true(used.size > 240);
   t.is(shardSubject('Example.org', 'qs', 7), 'hs.example_org.qs.7');
+  // FNV-1a over UTF-8: fixed values, so nodes of different versions agree on every key's shard.
+  const pinned: [string, number, number][] = [['alice', 231, 999], ['user-7', 78, 1614], ['AbC_-09xyz', 11, 2571], ['bób@домен.example', 11, 2059], ['', 197, 3525]];
+  for (const [key, of256, of4096] of pinned) t.deepEqual([shardOf(key, 256), shardOf(key, 4096)], [of256, of4096], key);
 });
