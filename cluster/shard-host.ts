@@ -82,9 +82,10 @@ export class ShardHost {
     const ownShards = shardsOfThread(config.shardCount, config.threads, threadIndex);
     const route = host.router();
     const routeTyped = host.typedRouter();
+    const locate = (key: string): number => host.threadOfKey(key);
     for (const module of modules) {
       subscriptions.push(...await serveModule(bus, config.domain, module.name, ownShards, host.serveOwn));
-      if (config.localDispatch) actors.serveLocally(module.name, route, routeTyped);
+      if (config.localDispatch) actors.serveLocally(module.name, route, routeTyped, locate);
     }
     return host;
   }
@@ -125,14 +126,18 @@ export class ShardHost {
     };
   }
 
+  /** The thread of this node that serves the actor for `key`. */
+  private threadOfKey(key: string): number {
+    return threadOfShard(shardOf(key, this.config.shardCount), this.config.threads);
+  }
+
   /** Where the actor for `key` lives: this thread, or the link to the thread that owns its shard. */
   private linkFor(key: string): ThreadLink | 'own' | undefined {
-    const owner = threadOfShard(shardOf(key, this.config.shardCount), this.config.threads);
+    const owner = this.threadOfKey(key);
     return owner === this.threadIndex ? 'own' : this.links.get(owner);
   }
 
   private unlinked(key: string): HsError {
-    const owner = threadOfShard(shardOf(key, this.config.shardCount), this.config.threads);
-    return unavailable(`thread ${owner} of this node is not connected`);
+    return unavailable(`thread ${this.threadOfKey(key)} of this node is not connected`);
   }
 }

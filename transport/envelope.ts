@@ -18,6 +18,7 @@ export interface CallOptions {
 export class ActorClient {
   private readonly local = new Map<string, EnvelopeHandler>();
   private readonly typedLocal = new Map<string, TypedHandler>();
+  private readonly locators = new Map<string, (key: string) => number>();
 
   constructor(
     private readonly bus: Bus,
@@ -28,9 +29,16 @@ export class ActorClient {
 
   /** From now on, calls to `module` go straight to `handler`: only for a module whose every shard this
    *  node serves (otherwise some actors would get a second activation here). */
-  serveLocally(module: string, handler: EnvelopeHandler, typed?: TypedHandler): void {
+  serveLocally(module: string, handler: EnvelopeHandler, typed?: TypedHandler, locate?: (key: string) => number): void {
     this.local.set(module, handler);
     if (typed) this.typedLocal.set(module, typed);
+    if (locate) this.locators.set(module, locate);
+  }
+
+  /** Which thread of this node serves the actor for `key`, when this node serves its module (so a
+   *  caller can hand one thread all its work at once); undefined otherwise. */
+  threadOf(module: string, key: string): number | undefined {
+    return this.locators.get(module)?.(key);
   }
 
   /**

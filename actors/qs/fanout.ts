@@ -4,6 +4,7 @@
 // (fanOutKey) so that fan-outs run in parallel.
 import { encodeMessage, hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
+import { idKey, requireId } from '../../protocol/qs/ids.js';
 import { randomBytes } from '../../protocol/crypto/index.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
 import { methodsOf, statelessKind, type ActorKind, type Stateless } from '../runtime/actor-kind.js';
@@ -21,6 +22,7 @@ export function fanOutKey(): string {
 }
 
 const LOCAL_ENQUEUE = { request: q.LocalEnqueueRequest, reply: q.LocalEnqueueReply };
+const ENQUEUE_HERE = { request: q.ThreadEnqueueRequest, reply: q.EnqueueReply };
 
 /** What became of a fan-out: configs whose queue is gone (the DS should drop them) and the indexes of
  *  configs that were refused. */
@@ -40,6 +42,7 @@ const view = (bytes: Uint8Array | null | undefined): Buffer =>
   (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0));
 
 type Envelope = { pcid: Uint8Array; authEnc: Uint8Array; authCiphertext: Uint8Array };
+type Message = { groupId: Uint8Array; payload: Uint8Array };
 
 /** Opened configs by their HPKE `enc` (32 fresh bytes per sealing), oldest first (a Map keeps insertion
  *  order). An entry holds the opening itself, so concurrent fan-outs to one config open it once, and
@@ -76,47 +79,83 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
   const open = (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> =>
     cache.open(sealed, () => openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
 
-  /** The outcome for one config: stored, or to be reported as deleted or rejected. */
-  const deliver = async (config: hs.qs.IClientQueueConfig, message: { groupId: Uint8Array; payload: Uint8Array }): Promise<'ok' | 'deleted' | 'rejected'> => {
+  /** The config opened, or undefined when it is to be rejected. */
+  const opened = async (config: hs.qs.IClientQueueConfig): Promise<Envelope | undefined> => {
     // Federated enqueue (another homeserver's queues) is not implemented yet: such configs are refused.
-    if (config.clientHomeserverDomain !== ctx.domain || !config.sealedConfig) return 'rejected';
-    let envelope: Envelope;
+    if (config.clientHomeserverDomain !== ctx.domain || !config.sealedConfig) return undefined;
     try {
-      envelope = await open(config.sealedConfig);
+      return await open(config.sealedConfig);
     } catch (error) {
-      if (error instanceof QueueConfigError) return 'rejected';
+      if (error instanceof QueueConfigError) return undefined;
       throw error;
-    }
-    const status = await coalescer.enqueue(envelope.pcid, {
-      groupId: message.groupId, payload: message.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
-    });
-    switch (status) {
-      case q.EnqueueStatus.ENQUEUED: return 'ok';
-      case q.EnqueueStatus.BLOCKED: return 'ok'; // dropped silently: the DS must not learn blocklists
-      case q.EnqueueStatus.NO_SUCH_QUEUE: return 'deleted';
-      default: return 'rejected';
     }
   };
 
-  return statelessKind('qs-fan-out', {
+  /** Hands the message to the queues of one thread, all at once: here through the coalescer, on
+   *  another thread through its fan-out (EnqueueHere, addressed like the first of those queues). */
+  const enqueueOnThread = async (envelopes: Envelope[], message: Message, here: boolean): Promise<hs.qs.EnqueueStatus[]> => {
+    if (here) {
+      return Promise.all(envelopes.map((envelope) => coalescer.enqueue(envelope.pcid, {
+        groupId: message.groupId, payload: message.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
+      })));
+    }
+    const request: hs.qs.IThreadEnqueueRequest = { ...message, queues: envelopes };
+    const reply = await ctx.actors.callTyped(QS_MODULE, idKey(envelopes[0]!.pcid), 'EnqueueHere', request, ENQUEUE_HERE);
+    return reply.statuses ?? [];
+  };
+
+    return statelessKind('qs-fan-out', {
     LocalEnqueue: method({
       access: 'internal', request: q.LocalEnqueueRequest, response: q.LocalEnqueueReply, keyOf: fanOutKey,
       // Typed calls hand over the caller's object as it is: absent fields are read as their defaults.
-      handle: async (_state, request: hs.qs.ILocalEnqueueRequest) => {
+      handle: async (_state, request: hs.qs.ILocalEnqueueRequest, actor) => {
         const configs = request.clientQueueConfigs ?? [];
         const payload = request.payload ?? EMPTY;
         if (configs.length === 0) throw badRequest('no client queue configs');
         if (payload.length === 0 || payload.length > ctx.settings.maxMessageBytes) {
           throw badRequest(`payload must be 1 to ${ctx.settings.maxMessageBytes} bytes`);
         }
-        const item = { groupId: request.groupId ?? EMPTY, payload };
-        const outcomes = await Promise.all(configs.map((config) => deliver(config, item)));
-        const reply: hs.qs.ILocalEnqueueReply = { queueDeleted: [], rejected: [] };
-        outcomes.forEach((outcome, index) => {
-          if (outcome === 'deleted') reply.queueDeleted!.push({ clientQueueConfig: configs[index], groupId: item.groupId });
-          if (outcome === 'rejected') reply.rejected!.push(index);
+        const message: Message = { groupId: request.groupId ?? EMPTY, payload };
+        const envelopes = await Promise.all(configs.map(opened));
+        // The opened configs by the thread of the node that serves their queues (one group when the
+        // node has one thread, or the QS is reached over the bus).
+        const here = ctx.actors.threadOf(QS_MODULE, actor.key);
+        const byThread = new Map<number | undefined, number[]>();
+        envelopes.forEach((envelope, index) => {
+          if (!envelope) return;
+          const thread = ctx.actors.threadOf(QS_MODULE, idKey(envelope.pcid));
+          const indexes = byThread.get(thread);
+          if (indexes) indexes.push(index);
+          else byThread.set(thread, [index]);
         });
+        const statuses = new Array<hs.qs.EnqueueStatus | undefined>(configs.length);
+        await Promise.all([...byThread].map(async ([thread, indexes]) => {
+          const results = await enqueueOnThread(indexes.map((index) => envelopes[index]!), message, thread === here);
+          indexes.forEach((index, i) => { statuses[index] = results[i]; });
+        }));
+        const reply: hs.qs.ILocalEnqueueReply = { queueDeleted: [], rejected: [] };
+        // Unopened configs have no status: rejected, like any status but these three.
+        for (let index = 0; index < configs.length; index++) {
+          switch (statuses[index]) {
+            case q.EnqueueStatus.ENQUEUED: break;
+            case q.EnqueueStatus.BLOCKED: break; // dropped silently: the DS must not learn blocklists
+            case q.EnqueueStatus.NO_SUCH_QUEUE:
+              reply.queueDeleted!.push({ clientQueueConfig: configs[index], groupId: message.groupId });
+              break;
+            default: reply.rejected!.push(index);
+          }
+        }
         return { reply };
+      },
+    }),
+
+    /** From a fan-out on another thread: the message for queues this thread serves. */
+    EnqueueHere: method({
+      access: 'internal', request: q.ThreadEnqueueRequest, response: q.EnqueueReply, keyOf: (request) => idKey(requireId(request.queues[0]?.pcid, 'pcid')),
+      handle: async (_state, request) => {
+        const message: Message = { groupId: request.groupId, payload: request.payload };
+        const envelopes = request.queues.map((queue) => ({ pcid: queue.pcid ?? EMPTY, authEnc: queue.authEnc ?? EMPTY, authCiphertext: queue.authCiphertext ?? EMPTY }));
+        return { reply: { statuses: await enqueueOnThread(envelopes, message, true) } };
       },
     }),
   });

@@ -11,7 +11,7 @@ import { threadOfShard } from '../../cluster/shard-host.js';
 import { idKey } from '../../protocol/qs/ids.js';
 import { QueueReceiver } from '../../client/qs-queue.js';
 import { statelessKind, type ModuleFactory } from '../../actors/runtime/actor-kind.js';
-import { bytes, enqueue, newUser, queueConfig, receiver, startQs, text, type TestClient } from '../qs/helpers.js';
+import { bytes, enqueue, newUser, queueConfig, receiver, startQs, text, type TestClient, type TestUser } from '../qs/helpers.js';
 import { pino } from 'pino';
 import { ErrorCode, HsError } from '../../protocol/errors.js';
 import { counterModule } from '../fixtures/counter-module.js';
@@ -23,6 +23,8 @@ import { aasModule } from '../../actors/aas/module.js';
 import { qsModule } from '../../actors/qs/module.js';
 import { startAuthNode } from '../aas/helpers.js';
 
+type QueueConfig = Parameters<typeof enqueue>[1][number];
+
 const threadOf = (client: TestClient, shardCount: number, threads: number): number => threadOfShard(shardOf(idKey(client.owner.pcid), shardCount), threads);
 
 test('queues on both threads take, keep and hand back messages, across a restart', async (t) => {
@@ -30,9 +32,11 @@ test('queues on both threads take, keep and hand back messages, across a restart
   t.teardown(() => h.stop());
   const { shardCount } = h.node.config;
   // Users until both threads own at least two queues.
+  const users: TestUser[] = [];
   const clients: TestClient[] = [];
   while ([0, 1].some((thread) => clients.filter((c) => threadOf(c, shardCount, 2) === thread).length < 2)) {
-    clients.push((await newUser(h.qs)).clients[0]!);
+    users.push(await newUser(h.qs));
+    clients.push(users.at(-1)!.clients[0]!);
   }
   const configs = await Promise.all(clients.map((client) => queueConfig(h, client)));
   const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => enqueue(h, configs, bytes('g'), bytes(`m${i}`))));
@@ -57,6 +61,16 @@ test('queues on both threads take, keep and hand back messages, across a restart
   for (const [i, client] of clients.entries()) {
     const rx = new QueueReceiver(h.qs, client.owner, client.queueKeys, receivers[i]!.reader);
     t.deepEqual((await rx.receiveAll()).map((m) => text(m.payload)), ['after restart'], 'the ratchet continues on whichever thread owns the queue');
+  }
+
+  // A queue gone on either thread is reported as deleted, whichever thread the fan-out ran on.
+  const gone = [0, 1].map((thread) => clients.findIndex((client) => threadOf(client, shardCount, 2) === thread));
+  for (const index of gone) await h.qs.deleteUserRecord(users[index]!.user);
+  for (let i = 0; i < 4; i++) {
+    const reply = await enqueue(h, configs, bytes('g'), bytes('after deletes'));
+    const encOf = (config: QueueConfig | null | undefined) => Buffer.from(config!.sealedConfig!.enc!).toString('hex');
+    t.deepEqual(reply.queueDeleted.map((deleted) => configs.findIndex((config) => encOf(config) === encOf(deleted.clientQueueConfig))).sort(), [...gone].sort());
+    t.deepEqual(reply.rejected, []);
   }
 });
 

@@ -72,7 +72,7 @@ test('bad sizes are refused and create nothing', async (t) => {
 test('malformed bodies get typed errors, and internal methods are not reachable through the gateway', async (t) => {
   await refused(t, h.qs.http.post('/v1/qs/Dequeue', randomBytes(40)), ErrorCode.BAD_REQUEST);
   await refused(t, h.qs.http.post('/v1/qs/GetUserRecord', q.SignedRequest.encode({ auth: { tbs: randomBytes(20), signature: randomBytes(64) } }).finish()), ErrorCode.BAD_REQUEST);
-  for (const method of ['Enqueue', 'LocalEnqueue', 'InitQueue', 'DeleteQueue', 'TakeKeyPackage', 'AuthorizeListen', 'RenewListen']) {
+  for (const method of ['Enqueue', 'LocalEnqueue', 'EnqueueHere', 'InitQueue', 'DeleteQueue', 'TakeKeyPackage', 'AuthorizeListen', 'RenewListen']) {
     await refused(t, h.qs.http.post(`/v1/qs/${method}`, new Uint8Array()), ErrorCode.NOT_FOUND);
   }
   const response = await fetch(new URL('/v1/qs/GetPublicKeys', h.node.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
