@@ -44,6 +44,9 @@ export type StreamAuthorizer = (firstFrame: Uint8Array) => Promise<StreamGrant>;
 
 type Format = 'protobuf' | 'json';
 
+/** Errors that say "not now" rather than "no". */
+const TRANSIENT = new Set<ErrorCode>([ErrorCode.UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED]);
+
 export class Gateway {
   readonly app: FastifyInstance;
   private readonly streams = new Map<string, StreamAuthorizer>();
@@ -101,7 +104,15 @@ export class Gateway {
             const grant = await authorize(new Uint8Array(frame));
             const subscription = await this.options.bus.subscribe(grant.subject, (data) => socket.send(data));
             const renew = grant.renew;
-            const renewal = renew && setInterval(() => void renew.run().catch(refuse), renew.everyMs);
+            // A renewal that cannot get through now (unavailable, timed out) is tried again at the
+            // next one; a refusal ends the stream.
+            const renewal = renew && setInterval(() => void renew.run().catch((error: unknown) => {
+              if (error instanceof HsError && TRANSIENT.has(error.code)) {
+                this.options.log.warn({ stream: name, code: error.code }, 'stream renewal failed; retrying at the next');
+              } else {
+                refuse(error);
+              }
+            }), renew.everyMs);
             renewal?.unref();
             socket.on('close', () => {
               clearInterval(renewal);

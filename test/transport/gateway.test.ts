@@ -3,7 +3,7 @@
 import test from 'ava';
 import WebSocket from 'ws';
 import { hs as common } from '../../schemas/index.js';
-import { ErrorCode, HsError, permissionDenied } from '../../protocol/errors.js';
+import { ErrorCode, HsError, notFound, permissionDenied, unavailable } from '../../protocol/errors.js';
 import { counterModule } from '../fixtures/counter-module.js';
 import { CounterHttpClient } from '../helpers/counter-client.js';
 import { createTestEnvironment, startTestNode, type TestEnvironment, type TestNode } from '../helpers/node.js';
@@ -116,4 +116,27 @@ test('a WebSocket stream forwards bus messages once authorised, and refusals clo
   for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   t.deepEqual(received, ['hello']);
   socket.close();
+});
+
+test('a stream renews while open: a transient failure is retried, a refusal closes the socket with its code', async (t) => {
+  const subject = `${environment.domain.replace(/\./g, '_')}.test.renewed`;
+  // Renewals answer: ok, unavailable (transient), ok, then not found (the thing listened to is gone).
+  const answers = [undefined, unavailable('busy'), undefined, notFound('gone')];
+  let renewals = 0;
+  started.node.gateway.addStream('renewed', async () => ({
+    subject,
+    renew: {
+      everyMs: 30,
+      run: async () => {
+        const answer = answers[Math.min(renewals++, answers.length - 1)];
+        if (answer) throw answer;
+      },
+    },
+  }));
+  const socket = new WebSocket(`${started.url.replace('http', 'ws')}/v1/stream/renewed`);
+  socket.on('open', () => socket.send(Buffer.from('hello')));
+  const code = await new Promise<number>((resolve) => socket.on('close', (closeCode) => resolve(closeCode)));
+  // 4404, not 4503: the transient failure before the refusal did not end the stream.
+  t.is(code, 4404);
+  t.true(renewals >= 4);
 });
