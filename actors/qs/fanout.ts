@@ -1,8 +1,9 @@
-// Local enqueue (DS -> QS). A fan-out actor opens each sealed queue config (or finds it in this node's
-// routing cache) and hands the message to the queue's actor, which stores it and tells the queue's live
-// listener. Fan-out actors hold no state; the caller spreads its requests over many of them
-// (fanOutKey) so that fan-outs run in parallel.
-import { encodeMessage, hs } from '../../schemas/index.js';
+// Local enqueue (DS -> QS). A fan-out actor opens each sealed queue config (or finds it in this thread's
+// routing cache) and hands the message to the queues' actors, which store it and tell their live
+// listeners: through this thread's coalescer for the queues this thread serves, and in one call per
+// other thread of the node for the rest. Fan-out actors hold no state; the caller spreads its requests
+// over many of them (fanOutKey) so that fan-outs run in parallel.
+import { hs } from '../../schemas/index.js';
 import { badRequest } from '../../protocol/errors.js';
 import { idKey, requireId } from '../../protocol/qs/ids.js';
 import { randomBytes } from '../../protocol/crypto/index.js';
@@ -104,7 +105,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
     return reply.statuses ?? [];
   };
 
-    return statelessKind('qs-fan-out', {
+  return statelessKind('qs-fan-out', {
     LocalEnqueue: method({
       access: 'internal', request: q.LocalEnqueueRequest, response: q.LocalEnqueueReply, keyOf: fanOutKey,
       // Typed calls hand over the caller's object as it is: absent fields are read as their defaults.
