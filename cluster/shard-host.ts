@@ -82,10 +82,10 @@ export class ShardHost {
     const ownShards = shardsOfThread(config.shardCount, config.threads, threadIndex);
     const route = host.router();
     const routeTyped = host.typedRouter();
-    const locate = (key: string): number => host.threadOfKey(key);
+    const placement = { threadOf: (key: string): number => host.threadOfKey(key), thread: threadIndex };
     for (const module of modules) {
       subscriptions.push(...await serveModule(bus, config.domain, module.name, ownShards, host.serveOwn));
-      if (config.localDispatch) actors.serveLocally(module.name, route, routeTyped, locate);
+      if (config.localDispatch) actors.serveLocally(module.name, route, routeTyped, placement);
     }
     return host;
   }

@@ -18,7 +18,7 @@ export interface CallOptions {
 export class ActorClient {
   private readonly local = new Map<string, EnvelopeHandler>();
   private readonly typedLocal = new Map<string, TypedHandler>();
-  private readonly locators = new Map<string, (key: string) => number>();
+  private readonly placements = new Map<string, Placement>();
 
   constructor(
     private readonly bus: Bus,
@@ -29,16 +29,21 @@ export class ActorClient {
 
   /** From now on, calls to `module` go straight to `handler`: only for a module whose every shard this
    *  node serves (otherwise some actors would get a second activation here). */
-  serveLocally(module: string, handler: EnvelopeHandler, typed?: TypedHandler, locate?: (key: string) => number): void {
+  serveLocally(module: string, handler: EnvelopeHandler, typed?: TypedHandler, placement?: Placement): void {
     this.local.set(module, handler);
     if (typed) this.typedLocal.set(module, typed);
-    if (locate) this.locators.set(module, locate);
+    if (placement) this.placements.set(module, placement);
   }
 
-  /** Which thread of this node serves the actor for `key`, when this node serves its module (so a
-   *  caller can hand one thread all its work at once); undefined otherwise. */
+  /** Where this node runs the module's actors, when it serves the module itself (so a caller can hand
+   *  one thread all its work at once, or pick a stateless actor on its own thread); else undefined. */
+  placementOf(module: string): Placement | undefined {
+    return this.placements.get(module);
+  }
+
+  /** Which thread of this node serves the actor for `key`, when this node serves its module. */
   threadOf(module: string, key: string): number | undefined {
-    return this.locators.get(module)?.(key);
+    return this.placements.get(module)?.threadOf(key);
   }
 
   /**
@@ -75,6 +80,12 @@ export class ActorClient {
 }
 
 export type EnvelopeHandler = (module: string, key: string, method: string, body: Uint8Array, deadline: number) => Promise<Uint8Array>;
+
+/** Where a locally served module's actors run: the thread serving a key, and the caller's own. */
+export interface Placement {
+  threadOf(key: string): number;
+  readonly thread: number;
+}
 
 /** An in-process handler of typed calls (see ActorClient.callTyped). */
 export type TypedHandler = (module: string, key: string, method: string, request: unknown, deadline: number) => Promise<unknown>;

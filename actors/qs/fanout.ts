@@ -22,6 +22,18 @@ export function fanOutKey(): string {
   return `fanout-${randomBytes(2).reduce((a, b) => a * 256 + b, 0) % FAN_OUT_ACTORS}`;
 }
 
+/** A fan-out actor on the caller's thread when the node serves the QS here (fan-outs hold no state,
+ *  so none is better placed than the one the request need not travel to); any otherwise. */
+function fanOutKeyHere(actors: ActorClient): string {
+  const placement = actors.placementOf(QS_MODULE);
+  // With many threads a thread may own few of the shards the keys fall into: after a few misses, any.
+  for (let tries = 0; placement && tries < 64; tries++) {
+    const key = fanOutKey();
+    if (placement.threadOf(key) === placement.thread) return key;
+  }
+  return fanOutKey();
+}
+
 const LOCAL_ENQUEUE = { request: q.LocalEnqueueRequest, reply: q.LocalEnqueueReply };
 const ENQUEUE_HERE = { request: q.ThreadEnqueueRequest, reply: q.EnqueueReply };
 
@@ -35,7 +47,7 @@ export interface LocalEnqueueOutcome {
 /** How the DS enqueues a fan-out message on its own homeserver. A typed call: within the node the
  *  request is handed over, not encoded, so it must not change until the reply has come. */
 export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnqueueRequest): Promise<LocalEnqueueOutcome> {
-  const reply = await actors.callTyped(QS_MODULE, fanOutKey(), 'LocalEnqueue', request, LOCAL_ENQUEUE);
+  const reply = await actors.callTyped(QS_MODULE, fanOutKeyHere(actors), 'LocalEnqueue', request, LOCAL_ENQUEUE);
   return { queueDeleted: reply.queueDeleted ?? [], rejected: reply.rejected ?? [] };
 }
 

@@ -63,7 +63,8 @@ test('queues on both threads take, keep and hand back messages, across a restart
     t.deepEqual((await rx.receiveAll()).map((m) => text(m.payload)), ['after restart'], 'the ratchet continues on whichever thread owns the queue');
   }
 
-  // A queue gone on either thread is reported as deleted, whichever thread the fan-out ran on.
+  // A queue gone on either thread is reported as deleted (the fan-out runs on the calling thread and
+  // hands the other thread its part).
   const gone = [0, 1].map((thread) => clients.findIndex((client) => threadOf(client, shardCount, 2) === thread));
   for (const index of gone) await h.qs.deleteUserRecord(users[index]!.user);
   for (let i = 0; i < 4; i++) {
