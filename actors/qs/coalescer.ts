@@ -3,7 +3,6 @@
 // Instead, while a request to a queue is in flight, further items for it wait here and go together in
 // the next request: one commit for all of them, order and sequence numbers still set by the actor.
 import { hs } from '../../schemas/index.js';
-import { idKey } from '../../protocol/qs/ids.js';
 import { QS_MODULE, type QsContext } from './context.js';
 
 const q = hs.qs;
@@ -28,8 +27,8 @@ export class EnqueueCoalescer {
 
   constructor(private readonly ctx: QsContext) {}
 
-  enqueue(pcid: Uint8Array, item: hs.qs.IEnqueueItem): Promise<hs.qs.EnqueueStatus> {
-    const key = idKey(pcid);
+  /** `key` is the queue actor's key (idKey of `pcid`), which the caller already has. */
+  enqueue(key: string, pcid: Uint8Array, item: hs.qs.IEnqueueItem): Promise<hs.qs.EnqueueStatus> {
     let line = this.lines.get(key);
     if (!line) {
       line = { pcid, waiting: [], busy: false };

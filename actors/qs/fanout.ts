@@ -51,10 +51,17 @@ export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnq
   return { queueDeleted: reply.queueDeleted ?? [], rejected: reply.rejected ?? [] };
 }
 
+const envelopeOf = (opened: hs.qs.IOpenedQueueConfig): Envelope => {
+  const pcid = opened.pcid ?? EMPTY;
+  return { pcid, queue: idKey(pcid), authEnc: opened.authEnc ?? EMPTY, authCiphertext: opened.authCiphertext ?? EMPTY };
+};
+
 const view = (bytes: Uint8Array | null | undefined): Buffer =>
   (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0));
 
-type Envelope = { pcid: Uint8Array; authEnc: Uint8Array; authCiphertext: Uint8Array };
+/** An opened config: the queue (PCID, and its actor key, worked out once per opening) and the
+ *  owner-sealed inner config its actor checks. */
+type Envelope = { pcid: Uint8Array; queue: string; authEnc: Uint8Array; authCiphertext: Uint8Array };
 type Message = { groupId: Uint8Array; payload: Uint8Array };
 
 /** Opened configs by their HPKE `enc` (32 fresh bytes per sealing), oldest first (a Map keeps insertion
@@ -90,7 +97,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
   const coalescer = new EnqueueCoalescer(ctx);
 
   const open = (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> =>
-    cache.open(sealed, () => openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
+    cache.open(sealed, async () => envelopeOf(await openQueueConfigEnvelope(ctx.keys.queueConfig, sealed)));
 
   /** The config opened, or undefined when it is to be rejected. */
   const opened = async (config: hs.qs.IClientQueueConfig): Promise<Envelope | undefined> => {
@@ -108,12 +115,12 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
    *  another thread through its fan-out (EnqueueHere, addressed like the first of those queues). */
   const enqueueOnThread = async (envelopes: Envelope[], message: Message, here: boolean): Promise<hs.qs.EnqueueStatus[]> => {
     if (here) {
-      return Promise.all(envelopes.map((envelope) => coalescer.enqueue(envelope.pcid, {
+      return Promise.all(envelopes.map((envelope) => coalescer.enqueue(envelope.queue, envelope.pcid, {
         groupId: message.groupId, payload: message.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
       })));
     }
     const request: hs.qs.IThreadEnqueueRequest = { ...message, queues: envelopes };
-    const reply = await ctx.actors.callTyped(QS_MODULE, idKey(envelopes[0]!.pcid), 'EnqueueHere', request, ENQUEUE_HERE);
+    const reply = await ctx.actors.callTyped(QS_MODULE, envelopes[0]!.queue, 'EnqueueHere', request, ENQUEUE_HERE);
     return reply.statuses ?? [];
   };
 
@@ -136,7 +143,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
         const byThread = new Map<number | undefined, number[]>();
         envelopes.forEach((envelope, index) => {
           if (!envelope) return;
-          const thread = ctx.actors.threadOf(QS_MODULE, idKey(envelope.pcid));
+          const thread = ctx.actors.threadOf(QS_MODULE, envelope.queue);
           const indexes = byThread.get(thread);
           if (indexes) indexes.push(index);
           else byThread.set(thread, [index]);
@@ -167,7 +174,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
       access: 'internal', request: q.ThreadEnqueueRequest, response: q.EnqueueReply, keyOf: (request) => idKey(requireId(request.queues[0]?.pcid, 'pcid')),
       handle: async (_state, request) => {
         const message: Message = { groupId: request.groupId, payload: request.payload };
-        const envelopes = request.queues.map((queue) => ({ pcid: queue.pcid ?? EMPTY, authEnc: queue.authEnc ?? EMPTY, authCiphertext: queue.authCiphertext ?? EMPTY }));
+        const envelopes = request.queues.map(envelopeOf);
         return { reply: { statuses: await enqueueOnThread(envelopes, message, true) } };
       },
     }),
