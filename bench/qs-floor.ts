@@ -29,6 +29,13 @@ interface ThreadData {
 
 const HEAD_INTERVAL = 64;
 
+const insertTexts = new Map<number, string>();
+const insertText = (rows: number): string => {
+  let text = insertTexts.get(rows);
+  if (!text) insertTexts.set(rows, (text = numberPlaceholders(`insert into qs_message (queue, seq, data) values ${Array(rows).fill('(?, ?, ?)').join(', ')}`)));
+  return text;
+};
+
 /** Rows of many queues, committed together: what arrives during a transaction goes in the next. */
 class GroupCommit {
   private waiting: { queue: string; seq: number; data: Uint8Array; done: () => void }[] = [];
@@ -56,8 +63,7 @@ class GroupCommit {
         while (size > rows.length - at) size /= 4;
         const values: unknown[] = [];
         for (const row of rows.slice(at, at + size)) values.push(row.queue, row.seq, row.data);
-        const text = numberPlaceholders(`insert into qs_message (queue, seq, data) values ${Array(size).fill('(?, ?, ?)').join(', ')}`);
-        await this.pg.query({ name: `qs-floor-${size}`, text, values });
+        await this.pg.query({ name: `qs-floor-${size}`, text: insertText(size), values });
         at += size;
       }
       await this.pg.query({ text: 'commit' });

@@ -16,9 +16,8 @@ export interface CallOptions {
 
 /** Calls actors by module, key and method, wherever they live. Rejects with HsError. */
 export class ActorClient {
-  private readonly local = new Map<string, EnvelopeHandler>();
-  private readonly typedLocal = new Map<string, TypedHandler>();
-  private readonly placements = new Map<string, Placement>();
+  /** The modules this node serves itself, and how to reach their actors in-process. */
+  private readonly local = new Map<string, { handler: EnvelopeHandler; typed?: TypedHandler; placement?: Placement }>();
 
   constructor(
     private readonly bus: Bus,
@@ -30,20 +29,13 @@ export class ActorClient {
   /** From now on, calls to `module` go straight to `handler`: only for a module whose every shard this
    *  node serves (otherwise some actors would get a second activation here). */
   serveLocally(module: string, handler: EnvelopeHandler, typed?: TypedHandler, placement?: Placement): void {
-    this.local.set(module, handler);
-    if (typed) this.typedLocal.set(module, typed);
-    if (placement) this.placements.set(module, placement);
+    this.local.set(module, { handler, typed, placement });
   }
 
   /** Where this node runs the module's actors, when it serves the module itself (so a caller can hand
    *  one thread all its work at once, or pick a stateless actor on its own thread); else undefined. */
   placementOf(module: string): Placement | undefined {
-    return this.placements.get(module);
-  }
-
-  /** Which thread of this node serves the actor for `key`, when this node serves its module. */
-  threadOf(module: string, key: string): number | undefined {
-    return this.placements.get(module)?.threadOf(key);
+    return this.local.get(module)?.placement;
   }
 
   /**
@@ -55,7 +47,7 @@ export class ActorClient {
    */
   async callTyped<Request, Reply>(module: string, key: string, method: string, request: Request,
     types: { request: Encodable<Request>; reply: { decode(bytes: Uint8Array): Reply } }, options: CallOptions = {}): Promise<Reply> {
-    const typed = this.typedLocal.get(module);
+    const typed = this.local.get(module)?.typed;
     if (typed) {
       const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
       return withDeadline(module, method, timeoutMs, (deadline) => typed(module, key, method, request, deadline)) as Promise<Reply>;
@@ -65,7 +57,7 @@ export class ActorClient {
 
   async call(module: string, key: string, method: string, body: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const local = this.local.get(module);
+    const local = this.local.get(module)?.handler;
     if (local) return withDeadline(module, method, timeoutMs, (deadline) => local(module, key, method, body, deadline));
     const requestId = options.requestId ?? randomUUID();
     const envelope = hs.common.RequestEnvelope.encode({

@@ -33,7 +33,7 @@ export interface GatewayOptions {
 }
 
 /** What an authorised stream follows: a bus subject and, if its interest must be kept alive, a
- *  renewal the gateway runs every `renewEveryMs` while the socket is open (a refusal closes it). */
+ *  renewal the gateway runs every `renew.everyMs` while the socket is open (a refusal closes it). */
 export interface StreamGrant {
   subject: string;
   renew?: { everyMs: number; run(): Promise<void> };

@@ -51,7 +51,7 @@ export async function localEnqueue(actors: ActorClient, request: hs.qs.ILocalEnq
   return { queueDeleted: reply.queueDeleted ?? [], rejected: reply.rejected ?? [] };
 }
 
-const envelopeOf = (opened: hs.qs.IOpenedQueueConfig): Envelope => {
+const envelopeOf = (opened: hs.qs.IQueueConfigEnvelope): Envelope => {
   const pcid = opened.pcid ?? EMPTY;
   return { pcid, queue: idKey(pcid), authEnc: opened.authEnc ?? EMPTY, authCiphertext: opened.authCiphertext ?? EMPTY };
 };
@@ -139,11 +139,12 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
         const envelopes = await Promise.all(configs.map(opened));
         // The opened configs by the thread of the node that serves their queues (one group when the
         // node has one thread, or the QS is reached over the bus).
-        const here = ctx.actors.threadOf(QS_MODULE, actor.key);
+        const placement = ctx.actors.placementOf(QS_MODULE);
+        const here = placement?.threadOf(actor.key);
         const byThread = new Map<number | undefined, number[]>();
         envelopes.forEach((envelope, index) => {
           if (!envelope) return;
-          const thread = ctx.actors.threadOf(QS_MODULE, envelope.queue);
+          const thread = placement?.threadOf(envelope.queue);
           const indexes = byThread.get(thread);
           if (indexes) indexes.push(index);
           else byThread.set(thread, [index]);

@@ -52,7 +52,9 @@ export const qsModule: ModuleFactory = exportedModule(async (deps: ModuleDeps): 
         if (sender.kind !== 'pcid') throw badRequest('listening needs a QsAuthToken for the queue (PCID)');
         const queue = idKey(sender.id);
         await deps.actors.call(QS_MODULE, queue, 'AuthorizeListen', frame);
-        const run = async () => void await callQs(ctx, queue, 'RenewListen', { pcid: sender.id }, q.QueueKeyRequest, q.Empty);
+        const run = async (): Promise<void> => {
+          await callQs(ctx, queue, 'RenewListen', { pcid: sender.id }, q.QueueKeyRequest, q.Empty);
+        };
         return { subject: listenSubject(deps.domain, sender.id), renew: { everyMs: settings.listenLeaseMs / 3, run } };
       },
     },
