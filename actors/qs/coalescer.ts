@@ -10,10 +10,44 @@ const ENQUEUE = { request: q.EnqueueRequest, reply: q.EnqueueReply };
 /** Bounds the work (and the transaction) of one actor turn. */
 const MAX_ITEMS_PER_REQUEST = 256;
 
+/** One item for one queue; `key` is that queue actor's key (idKey of `pcid`), which the caller has. */
+export interface CoalescedItem {
+  key: string;
+  pcid: Uint8Array;
+  item: hs.qs.IEnqueueItem;
+}
+
+/** The items of one enqueueAll call: answered together once every item has its status (one promise
+ *  per call rather than one per item, since a fan-out waits for all of its queues anyway). */
+class Group {
+  readonly statuses: hs.qs.EnqueueStatus[];
+  private remaining: number;
+  private open = true;
+
+  constructor(size: number, private readonly resolve: (statuses: hs.qs.EnqueueStatus[]) => void, private readonly reject: (error: unknown) => void) {
+    this.statuses = new Array<hs.qs.EnqueueStatus>(size);
+    this.remaining = size;
+  }
+
+  settle(index: number, status: hs.qs.EnqueueStatus): void {
+    this.statuses[index] = status;
+    if (--this.remaining === 0 && this.open) {
+      this.open = false;
+      this.resolve(this.statuses);
+    }
+  }
+
+  fail(error: unknown): void {
+    if (!this.open) return;
+    this.open = false;
+    this.reject(error);
+  }
+}
+
 interface Waiting {
   item: hs.qs.IEnqueueItem;
-  resolve(status: hs.qs.EnqueueStatus): void;
-  reject(error: unknown): void;
+  group: Group;
+  index: number;
 }
 
 interface QueueLine {
@@ -27,16 +61,23 @@ export class EnqueueCoalescer {
 
   constructor(private readonly ctx: QsContext) {}
 
-  /** `key` is the queue actor's key (idKey of `pcid`), which the caller already has. */
-  enqueue(key: string, pcid: Uint8Array, item: hs.qs.IEnqueueItem): Promise<hs.qs.EnqueueStatus> {
-    let line = this.lines.get(key);
-    if (!line) {
-      line = { pcid, waiting: [], busy: false };
-      this.lines.set(key, line);
-    }
-    const result = new Promise<hs.qs.EnqueueStatus>((resolve, reject) => line.waiting.push({ item, resolve, reject }));
-    if (!line.busy) void this.send(key, line);
-    return result;
+  /** Enqueues each item on its queue; resolves with their statuses, in the same order, once all have
+   *  one, or rejects with the first failure. */
+  enqueueAll(items: readonly CoalescedItem[]): Promise<hs.qs.EnqueueStatus[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      const group = new Group(items.length, resolve, reject);
+      for (let index = 0; index < items.length; index++) {
+        const { key, pcid, item } = items[index]!;
+        let line = this.lines.get(key);
+        if (!line) {
+          line = { pcid, waiting: [], busy: false };
+          this.lines.set(key, line);
+        }
+        line.waiting.push({ item, group, index });
+        if (!line.busy) void this.send(key, line);
+      }
+    });
   }
 
   private async send(key: string, line: QueueLine): Promise<void> {
@@ -47,9 +88,12 @@ export class EnqueueCoalescer {
         // Typed: within the node the request and reply are handed over, not encoded (nothing here
         // changes them afterwards).
         const reply = await this.ctx.actors.callTyped(QS_MODULE, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, ENQUEUE);
-        batch.forEach((waiting, i) => waiting.resolve(reply.statuses[i] ?? q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED));
+        for (let i = 0; i < batch.length; i++) {
+          const waiting = batch[i]!;
+          waiting.group.settle(waiting.index, reply.statuses[i] ?? q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED);
+        }
       } catch (error) {
-        for (const waiting of batch) waiting.reject(error);
+        for (const waiting of batch) waiting.group.fail(error);
       }
     }
     line.busy = false;

@@ -10,6 +10,7 @@ import { randomBytes } from '../../protocol/crypto/index.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
 import { methodsOf, statelessKind, type ActorKind, type Stateless } from '../runtime/actor-kind.js';
 import { EnqueueCoalescer } from './coalescer.js';
+import { bytesHint, sameBytes } from './random-bytes-keys.js';
 import { QS_MODULE, type QsContext } from './context.js';
 import type { ActorClient } from '../../transport/envelope.js';
 
@@ -56,36 +57,33 @@ const envelopeOf = (opened: hs.qs.IQueueConfigEnvelope): Envelope => {
   return { pcid, queue: idKey(pcid), authEnc: opened.authEnc ?? EMPTY, authCiphertext: opened.authCiphertext ?? EMPTY };
 };
 
-const view = (bytes: Uint8Array | null | undefined): Buffer =>
-  (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0));
-
 /** An opened config: the queue (PCID, and its actor key, worked out once per opening) and the
  *  owner-sealed inner config its actor checks. */
 type Envelope = { pcid: Uint8Array; queue: string; authEnc: Uint8Array; authCiphertext: Uint8Array };
 type Message = { groupId: Uint8Array; payload: Uint8Array };
 
-/** Opened configs by their HPKE `enc` (32 fresh bytes per sealing), oldest first (a Map keeps insertion
- *  order). An entry holds the opening itself, so concurrent fan-outs to one config open it once, and
- *  the ciphertext it was opened from: a config with the same `enc` and any other ciphertext is opened
- *  on its own (and replaces the entry). Failures are not kept. Keyed by `enc` alone because building
- *  and hashing a key of the whole sealed config cost about a microsecond per message. */
+/** Opened configs, found by their HPKE `enc` (random-bytes-keys.ts), oldest first (a Map keeps
+ *  insertion order). An entry holds the opening itself, so concurrent fan-outs to one config open it
+ *  once, and the `enc` and ciphertext it was opened from: a config that differs in either is opened on
+ *  its own (and replaces the entry). Failures are not kept. */
 class ConfigCache {
-  private readonly entries = new Map<string, { ciphertext: Buffer; opening: Promise<Envelope> }>();
+  private readonly entries = new Map<number, { enc: Uint8Array; ciphertext: Uint8Array; opening: Promise<Envelope> }>();
   constructor(private readonly capacity: number) {}
 
   open(sealed: hs.qs.ISealedQueueConfig, opener: () => Promise<Envelope>): Promise<Envelope> {
-    const id = view(sealed.enc).toString('base64');
-    const ciphertext = view(sealed.ciphertext);
-    const cached = this.entries.get(id);
-    if (cached && cached.ciphertext.equals(ciphertext)) return cached.opening;
+    const enc = sealed.enc ?? EMPTY;
+    const ciphertext = sealed.ciphertext ?? EMPTY;
+    const hint = bytesHint(enc);
+    const cached = this.entries.get(hint);
+    if (cached && sameBytes(cached.enc, enc) && sameBytes(cached.ciphertext, ciphertext)) return cached.opening;
     const opening = opener();
     if (this.capacity === 0) return opening;
-    if (cached) this.entries.delete(id);
+    if (cached) this.entries.delete(hint);
     else if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    const entry = { ciphertext: Buffer.from(ciphertext), opening };
-    this.entries.set(id, entry);
+    const entry = { enc: enc.slice(), ciphertext: ciphertext.slice(), opening };
+    this.entries.set(hint, entry);
     opening.catch(() => {
-      if (this.entries.get(id) === entry) this.entries.delete(id);
+      if (this.entries.get(hint) === entry) this.entries.delete(hint);
     });
     return opening;
   }
@@ -115,8 +113,9 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
    *  another thread through its fan-out (EnqueueHere, addressed like the first of those queues). */
   const enqueueOnThread = async (envelopes: Envelope[], message: Message, here: boolean): Promise<hs.qs.EnqueueStatus[]> => {
     if (here) {
-      return Promise.all(envelopes.map((envelope) => coalescer.enqueue(envelope.queue, envelope.pcid, {
-        groupId: message.groupId, payload: message.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext,
+      return coalescer.enqueueAll(envelopes.map((envelope) => ({
+        key: envelope.queue, pcid: envelope.pcid,
+        item: { groupId: message.groupId, payload: message.payload, authEnc: envelope.authEnc, authCiphertext: envelope.authCiphertext },
       })));
     }
     const request: hs.qs.IThreadEnqueueRequest = { ...message, queues: envelopes };

@@ -2,6 +2,7 @@
 // inserts into the same table and columns merged into multi-row statements.
 import type { RecordWrite, RowInsert, SqlStatement } from './actor-kind.js';
 import type { SqlSession } from './sql-session.js';
+import { packedInsert } from './packed-insert.js';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -40,11 +41,20 @@ export class SqlBatch {
     let columns: string[] = [];
     const sameShape = (a: RowInsert, b: RowInsert): boolean => a.insertInto === b.insertInto && hasColumns(b.values, columns);
     const flushInserts = async (): Promise<void> => {
-      // PostgreSQL: chunks of a few fixed sizes, so each statement text recurs and stays prepared.
+      if (run.length > 0) checkIdentifiers(run[0]!.insertInto, columns);
       for (let at = 0; at < run.length;) {
-        const size = this.postgres ? preparedChunk(run.length - at, columns.length) : Math.min(400, run.length - at);
-        await this.run(multiRowInsert(run, at, size, columns, this.postgres), this.postgres);
-        at += size;
+        // PostgreSQL: one statement of arrays if the values allow it, else VALUES lists in chunks of a
+        // few fixed sizes, so each statement text recurs and stays prepared.
+        const size = this.postgres ? Math.min(MAX_PACKED_ROWS, run.length - at) : Math.min(400, run.length - at);
+        const packed = this.postgres ? packedInsert(run, at, size, columns) : undefined;
+        if (packed) {
+          await this.run(packed, true);
+          at += size;
+          continue;
+        }
+        const chunk = this.postgres ? preparedChunk(run.length - at, columns.length) : size;
+        await this.run(multiRowInsert(run, at, chunk, columns, this.postgres), this.postgres);
+        at += chunk;
       }
       run = [];
     };
@@ -61,6 +71,16 @@ export class SqlBatch {
     await flushInserts();
   }
 }
+
+/** Table and column names go into statement texts as they are. */
+function checkIdentifiers(table: string, columns: readonly string[]): void {
+  for (const name of [table, ...columns]) {
+    if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
+  }
+}
+
+/** Bounds one packed statement (and so the buffer of its byte columns). */
+const MAX_PACKED_ROWS = 4096;
 
 /** PostgreSQL takes at most this many parameters in one statement. */
 const MAX_PARAMETERS = 65_535;
@@ -85,9 +105,6 @@ function hasColumns(values: Record<string, unknown>, columns: readonly string[])
  *  prepared chunk sizes, so its text is worth keeping. */
 function multiRowInsert(rows: readonly RowInsert[], at: number, count: number, columns: readonly string[], fixedSize: boolean): SqlStatement {
   const { insertInto } = rows[at]!;
-  for (const name of [insertInto, ...columns]) {
-    if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
-  }
   const params = new Array<unknown>(count * columns.length);
   let next = 0;
   for (let row = at; row < at + count; row++) {
