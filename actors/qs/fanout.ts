@@ -58,31 +58,43 @@ const envelopeOf = (opened: hs.qs.IQueueConfigEnvelope): Envelope => {
 };
 
 /** An opened config: the queue (PCID, and its actor key, worked out once per opening) and the
- *  owner-sealed inner config its actor checks. */
-type Envelope = { pcid: Uint8Array; queue: string; authEnc: Uint8Array; authCiphertext: Uint8Array };
+ *  owner-sealed inner config its actor checks; `thread`: which of the node's threads serves the queue,
+ *  once a fan-out has asked. */
+type Envelope = { pcid: Uint8Array; queue: string; authEnc: Uint8Array; authCiphertext: Uint8Array; thread?: number };
 type Message = { groupId: Uint8Array; payload: Uint8Array };
+
+interface CacheEntry {
+  enc: Uint8Array;
+  ciphertext: Uint8Array;
+  opening: Promise<Envelope>;
+  /** Set once the opening has succeeded: hits then need no promise. */
+  opened?: Envelope;
+}
 
 /** Opened configs, found by their HPKE `enc` (random-bytes-keys.ts), oldest first (a Map keeps
  *  insertion order). An entry holds the opening itself, so concurrent fan-outs to one config open it
  *  once, and the `enc` and ciphertext it was opened from: a config that differs in either is opened on
  *  its own (and replaces the entry). Failures are not kept. */
 class ConfigCache {
-  private readonly entries = new Map<number, { enc: Uint8Array; ciphertext: Uint8Array; opening: Promise<Envelope> }>();
+  private readonly entries = new Map<number, CacheEntry>();
   constructor(private readonly capacity: number) {}
 
-  open(sealed: hs.qs.ISealedQueueConfig, opener: () => Promise<Envelope>): Promise<Envelope> {
+  /** The opened config: at once for a config opened before, else once `opener` has opened it. */
+  open(sealed: hs.qs.ISealedQueueConfig, opener: () => Promise<Envelope>): Envelope | Promise<Envelope> {
     const enc = sealed.enc ?? EMPTY;
     const ciphertext = sealed.ciphertext ?? EMPTY;
     const hint = bytesHint(enc);
     const cached = this.entries.get(hint);
-    if (cached && sameBytes(cached.enc, enc) && sameBytes(cached.ciphertext, ciphertext)) return cached.opening;
+    if (cached && sameBytes(cached.enc, enc) && sameBytes(cached.ciphertext, ciphertext)) return cached.opened ?? cached.opening;
     const opening = opener();
     if (this.capacity === 0) return opening;
     if (cached) this.entries.delete(hint);
     else if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    const entry = { enc: enc.slice(), ciphertext: ciphertext.slice(), opening };
+    const entry: CacheEntry = { enc: enc.slice(), ciphertext: ciphertext.slice(), opening };
     this.entries.set(hint, entry);
-    opening.catch(() => {
+    opening.then((envelope) => {
+      entry.opened = envelope;
+    }, () => {
       if (this.entries.get(hint) === entry) this.entries.delete(hint);
     });
     return opening;
@@ -94,19 +106,19 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
   const cache = new ConfigCache(ctx.settings.configCacheSize);
   const coalescer = new EnqueueCoalescer(ctx);
 
-  const open = (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> =>
-    cache.open(sealed, async () => envelopeOf(await openQueueConfigEnvelope(ctx.keys.queueConfig, sealed)));
+  const openSealed = async (sealed: hs.qs.ISealedQueueConfig): Promise<Envelope> => envelopeOf(await openQueueConfigEnvelope(ctx.keys.queueConfig, sealed));
+  const refusedAsUndefined = (error: unknown): undefined => {
+    if (error instanceof QueueConfigError) return undefined;
+    throw error;
+  };
 
-  /** The config opened, or undefined when it is to be rejected. */
-  const opened = async (config: hs.qs.IClientQueueConfig): Promise<Envelope | undefined> => {
+  /** The config opened (at once when the cache has it), or undefined when it is to be rejected. */
+  const opened = (config: hs.qs.IClientQueueConfig): Envelope | undefined | Promise<Envelope | undefined> => {
     // Federated enqueue (another homeserver's queues) is not implemented yet: such configs are refused.
-    if (config.clientHomeserverDomain !== ctx.domain || !config.sealedConfig) return undefined;
-    try {
-      return await open(config.sealedConfig);
-    } catch (error) {
-      if (error instanceof QueueConfigError) return undefined;
-      throw error;
-    }
+    const sealed = config.sealedConfig;
+    if (config.clientHomeserverDomain !== ctx.domain || !sealed) return undefined;
+    const envelope = cache.open(sealed, () => openSealed(sealed));
+    return envelope instanceof Promise ? envelope.catch(refusedAsUndefined) : envelope;
   };
 
   /** Hands the message to the queues of one thread, all at once: here through the coalescer, on
@@ -135,7 +147,9 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
           throw badRequest(`payload must be 1 to ${ctx.settings.maxMessageBytes} bytes`);
         }
         const message: Message = { groupId: request.groupId ?? EMPTY, payload };
-        const envelopes = await Promise.all(configs.map(opened));
+        const openings = configs.map(opened);
+        // Usually every config is in the cache: no promise to wait for.
+        const envelopes = openings.some((opening) => opening instanceof Promise) ? await Promise.all(openings) : openings as (Envelope | undefined)[];
         // The opened configs by the thread of the node that serves their queues (one group when the
         // node has one thread, or the QS is reached over the bus).
         const placement = ctx.actors.placementOf(QS_MODULE);
@@ -143,7 +157,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
         const byThread = new Map<number | undefined, number[]>();
         envelopes.forEach((envelope, index) => {
           if (!envelope) return;
-          const thread = placement?.threadOf(envelope.queue);
+          const thread = placement && (envelope.thread ??= placement.threadOf(envelope.queue));
           const indexes = byThread.get(thread);
           if (indexes) indexes.push(index);
           else byThread.set(thread, [index]);

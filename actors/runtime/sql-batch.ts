@@ -36,40 +36,60 @@ export class SqlBatch {
   async flushRecords(): Promise<void> {
     const records = this.pending;
     this.pending = [];
-    let run: RowInsert[] = [];
-    /** The columns of the rows in `run`. */
-    let columns: string[] = [];
-    const sameShape = (a: RowInsert, b: RowInsert): boolean => a.insertInto === b.insertInto && hasColumns(b.values, columns);
-    const flushInserts = async (): Promise<void> => {
-      if (run.length > 0) checkIdentifiers(run[0]!.insertInto, columns);
-      for (let at = 0; at < run.length;) {
-        // PostgreSQL: one statement of arrays if the values allow it, else VALUES lists in chunks of a
-        // few fixed sizes, so each statement text recurs and stays prepared.
-        const size = this.postgres ? Math.min(MAX_PACKED_ROWS, run.length - at) : Math.min(400, run.length - at);
-        const packed = this.postgres ? packedInsert(run, at, size, columns) : undefined;
-        if (packed) {
-          await this.run(packed, true);
-          at += size;
-          continue;
-        }
-        const chunk = this.postgres ? preparedChunk(run.length - at, columns.length) : size;
-        await this.run(multiRowInsert(run, at, chunk, columns, this.postgres), this.postgres);
-        at += chunk;
-      }
-      run = [];
-    };
-    for (const record of records) {
-      if ('insertInto' in record) {
-        if (run.length > 0 && !sameShape(run[0]!, record)) await flushInserts();
-        if (run.length === 0) columns = Object.keys(record.values);
-        run.push(record);
-      } else {
-        await flushInserts();
-        await this.run(record);
-      }
-    }
-    await flushInserts();
+    for (const { statement, prepared } of recordStatements(records, this.postgres)) await this.run(statement, prepared);
   }
+}
+
+/** A statement to run, and whether its text recurs (so it is worth keeping prepared). */
+export interface PlannedStatement {
+  statement: SqlStatement;
+  prepared: boolean;
+}
+
+/** The statements that write `records` in order, with runs of inserts into the same table and
+ *  columns merged into multi-row statements. */
+export function recordStatements(records: readonly RecordWrite[], postgres: boolean): PlannedStatement[] {
+  const planned: PlannedStatement[] = [];
+  let run: RowInsert[] = [];
+  /** The columns of the rows in `run`. */
+  let columns: string[] = [];
+  const endRun = (): void => {
+    if (run.length > 0) planned.push(...insertStatements(run, columns, postgres));
+    run = [];
+  };
+  for (const record of records) {
+    if ('insertInto' in record) {
+      if (run.length > 0 && !(run[0]!.insertInto === record.insertInto && hasColumns(record.values, columns))) endRun();
+      if (run.length === 0) columns = Object.keys(record.values);
+      run.push(record);
+    } else {
+      endRun();
+      planned.push({ statement: record, prepared: false });
+    }
+  }
+  endRun();
+  return planned;
+}
+
+/** Rows of one table, all with `columns`. PostgreSQL: one statement of arrays per MAX_PACKED_ROWS
+ *  rows if the values allow it, else VALUES lists in chunks of a few fixed sizes, so that each
+ *  statement text recurs and stays prepared. */
+function insertStatements(run: readonly RowInsert[], columns: readonly string[], postgres: boolean): PlannedStatement[] {
+  checkIdentifiers(run[0]!.insertInto, columns);
+  const planned: PlannedStatement[] = [];
+  for (let at = 0; at < run.length;) {
+    const size = postgres ? Math.min(MAX_PACKED_ROWS, run.length - at) : Math.min(400, run.length - at);
+    const packed = postgres ? packedInsert(run, at, size, columns) : undefined;
+    if (packed) {
+      planned.push({ statement: packed, prepared: true });
+      at += size;
+      continue;
+    }
+    const chunk = postgres ? preparedChunk(run.length - at, columns.length) : size;
+    planned.push({ statement: multiRowInsert(run, at, chunk, columns, postgres), prepared: postgres });
+    at += chunk;
+  }
+  return planned;
 }
 
 /** Table and column names go into statement texts as they are. */

@@ -37,8 +37,8 @@ test('packed inserts keep every value, nulls and awkward strings included', asyn
     const store = new OrmSnapshotStore(orm);
     // Many writes of many actors, so they meet in one batch.
     await Promise.all(rows.map((row) => store.save('packed', `actor-${row.id}`, 0, Uint8Array.of(1), [rowInsert(row)])));
-    const stored = await orm.em.getConnection().execute<{ id: number; label: string | null; amount: string | null; flag: boolean | null; data: Buffer | null; note: string | null }[]>(
-      'select id, label, amount, flag, data, note from packed_test order by id');
+    type Stored = { id: number; label: string | null; amount: string | null; flag: boolean | null; data: Buffer | null; note: string | null };
+    const stored: Stored[] = await orm.em.getConnection().execute('select id, label, amount, flag, data, note from packed_test order by id');
     t.is(stored.length, rows.length);
     t.deepEqual(stored.map((row) => ({
       id: row.id, label: row.label, amount: row.amount === null ? null : Number(row.amount), flag: row.flag,
@@ -49,7 +49,7 @@ test('packed inserts keep every value, nulls and awkward strings included', asyn
     await orm.em.getConnection().execute('create table packed_dated (id integer primary key, at timestamptz not null)');
     const at = new Date('2026-11-26T12:00:00Z');
     await Promise.all([0, 1, 2].map((id) => store.save('packed', `dated-${id}`, 0, Uint8Array.of(1), [{ insertInto: 'packed_dated', values: { id, at } }])));
-    const dated = await orm.em.getConnection().execute<{ id: number; at: Date }[]>('select id, at from packed_dated order by id');
+    const dated: { id: number; at: Date }[] = await orm.em.getConnection().execute('select id, at from packed_dated order by id');
     t.deepEqual(dated.map((row) => [row.id, new Date(row.at).getTime()]), [[0, at.getTime()], [1, at.getTime()], [2, at.getTime()]]);
     await store.close();
   } finally {

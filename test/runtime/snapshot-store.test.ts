@@ -130,4 +130,18 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
       t.is(await store.save('k', 'good', 0, bytes(1)), 1);
     });
   });
+
+  // On PostgreSQL such a batch is one statement without a transaction around it (commitAlone).
+  test(`${database}: a batch of journal writes commits all of its records or none`, async (t) => {
+    await withStore(async (store, orm) => {
+      const append = (owner: string | null, n: number) => store.append('k', owner ?? 'nobody', 1, [{ insertInto: 'store_test_record', values: { owner, n } }], () => true);
+      const together = await Promise.all([append('one', 1), append('two', 2), append('one', 3)]);
+      t.deepEqual(together, [1, 1, 1]);
+      t.deepEqual([await recordsOf(orm, 'one'), await recordsOf(orm, 'two')], [[1, 3], [2]]);
+      // One record breaks a constraint (owner is not null): the whole batch is refused, nothing written.
+      const results = await Promise.allSettled([append('three', 4), append(null, 5), append('three', 6)]);
+      t.true(results.every((result) => result.status === 'rejected' && (result.reason as HsError).code === ErrorCode.UNAVAILABLE));
+      t.deepEqual(await recordsOf(orm, 'three'), []);
+    });
+  });
 }
