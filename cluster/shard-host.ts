@@ -115,15 +115,21 @@ export class ShardHost {
   private typedRouter(): TypedHandler {
     const own: TypedHandler = (module, key, method, request, deadline) => this.runtime.callTyped(module, key, method, request, deadline);
     if (this.config.threads === 1) return own;
-    return async (module, key, method, request, deadline) => {
+    // Not async: calls to this thread's own actors go straight through, without a promise of its own.
+    return (module, key, method, request, deadline) => {
       const link = this.linkFor(key);
       if (link === 'own') return own(module, key, method, request, deadline);
-      if (!link) throw this.unlinked(key);
-      const resolved = this.methods.resolve(module, method);
-      if (!resolved) throw notFound(`unknown method ${module}/${method}`);
-      const reply = await link.call(module, key, method, encodeMessage(resolved.method.request, request), deadline);
-      return resolved.method.response.decode(reply);
+      return this.callOtherThread(link, module, key, method, request, deadline);
     };
+  }
+
+  /** A typed call for another thread's actor, encoded there and back. */
+  private async callOtherThread(link: ThreadLink | undefined, module: string, key: string, method: string, request: unknown, deadline: number): Promise<unknown> {
+    if (!link) throw this.unlinked(key);
+    const resolved = this.methods.resolve(module, method);
+    if (!resolved) throw notFound(`unknown method ${module}/${method}`);
+    const reply = await link.call(module, key, method, encodeMessage(resolved.method.request, request), deadline);
+    return resolved.method.response.decode(reply);
   }
 
   /** The thread of this node that serves the actor for `key`. */

@@ -45,13 +45,20 @@ export class ActorClient {
    * encoded like any call. For hot internal paths, where encoding both ways would cost more than the
    * actor's turn.
    */
-  async callTyped<Request, Reply>(module: string, key: string, method: string, request: Request,
+  callTyped<Request, Reply>(module: string, key: string, method: string, request: Request,
     types: { request: Encodable<Request>; reply: { decode(bytes: Uint8Array): Reply } }, options: CallOptions = {}): Promise<Reply> {
     const typed = this.local.get(module)?.typed;
+    // Not an async function: on the in-process path that would add a promise and a turn of the
+    // microtask queue to every call.
     if (typed) {
       const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
       return withDeadline(module, method, timeoutMs, (deadline) => typed(module, key, method, request, deadline)) as Promise<Reply>;
     }
+    return this.callEncoded(module, key, method, request, types, options);
+  }
+
+  private async callEncoded<Request, Reply>(module: string, key: string, method: string, request: Request,
+    types: { request: Encodable<Request>; reply: { decode(bytes: Uint8Array): Reply } }, options: CallOptions): Promise<Reply> {
     return types.reply.decode(await this.call(module, key, method, encodeMessage(types.request, request), options));
   }
 

@@ -75,26 +75,34 @@ export class EnqueueCoalescer {
           this.lines.set(key, line);
         }
         line.waiting.push({ item, group, index });
-        if (!line.busy) void this.send(key, line);
+        if (!line.busy) this.send(key, line);
       }
     });
   }
 
-  private async send(key: string, line: QueueLine): Promise<void> {
+  /** Sends the line's waiting items as one request; when it is answered, the items that came
+   *  meanwhile (callbacks rather than an async loop: this runs for every request). */
+  private send(key: string, line: QueueLine): void {
     line.busy = true;
-    while (line.waiting.length > 0) {
-      const batch = line.waiting.splice(0, MAX_ITEMS_PER_REQUEST);
-      try {
-        // Typed: within the node the request and reply are handed over, not encoded (nothing here
-        // changes them afterwards).
-        const reply = await this.ctx.actors.callTyped(QS_MODULE, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, ENQUEUE);
-        for (let i = 0; i < batch.length; i++) {
-          const waiting = batch[i]!;
-          waiting.group.settle(waiting.index, reply.statuses[i] ?? q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED);
-        }
-      } catch (error) {
-        for (const waiting of batch) waiting.group.fail(error);
+    const batch = line.waiting.splice(0, MAX_ITEMS_PER_REQUEST);
+    // Typed: within the node the request and reply are handed over, not encoded (nothing here
+    // changes them afterwards).
+    this.ctx.actors.callTyped(QS_MODULE, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, ENQUEUE).then((reply) => {
+      for (let i = 0; i < batch.length; i++) {
+        const waiting = batch[i]!;
+        waiting.group.settle(waiting.index, reply.statuses[i] ?? q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED);
       }
+      this.next(key, line);
+    }, (error: unknown) => {
+      for (const waiting of batch) waiting.group.fail(error);
+      this.next(key, line);
+    });
+  }
+
+  private next(key: string, line: QueueLine): void {
+    if (line.waiting.length > 0) {
+      this.send(key, line);
+      return;
     }
     line.busy = false;
     this.lines.delete(key);
