@@ -10,7 +10,7 @@ import { randomBytes } from '../../protocol/crypto/index.js';
 import { openQueueConfigEnvelope, QueueConfigError } from '../../protocol/qs/queue-config.js';
 import { methodsOf, statelessKind, type ActorKind, type Stateless } from '../runtime/actor-kind.js';
 import { EnqueueCoalescer } from './coalescer.js';
-import { bytesHint, sameBytes } from './random-bytes-keys.js';
+import { bytesHint, copyOf, sameBytes } from './random-bytes-keys.js';
 import { QS_MODULE, type QsContext } from './context.js';
 import type { ActorClient } from '../../transport/envelope.js';
 
@@ -90,7 +90,7 @@ class ConfigCache {
     if (this.capacity === 0) return opening;
     if (cached) this.entries.delete(hint);
     else if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    const entry: CacheEntry = { enc: enc.slice(), ciphertext: ciphertext.slice(), opening };
+    const entry: CacheEntry = { enc: copyOf(enc), ciphertext: copyOf(ciphertext), opening };
     this.entries.set(hint, entry);
     opening.then((envelope) => {
       entry.opened = envelope;

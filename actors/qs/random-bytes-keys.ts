@@ -15,6 +15,10 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A copy that owns its memory. (Not `slice()`: on a Buffer, as protobufjs decodes bytes fields,
+ *  that is a view of the same memory.) */
+export const copyOf = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
+
 /** The map key of `bytes`: its first six bytes as a number (distinct negative ones for shorter
  *  strings). */
 export const bytesHint = (bytes: Uint8Array): number =>
@@ -33,7 +37,7 @@ export class RandomBytesSet {
 
   /** Keeps a copy: the caller's bytes may be a view of a buffer that is reused. */
   add(bytes: Uint8Array): void {
-    this.members.set(bytesHint(bytes), bytes.slice());
+    this.members.set(bytesHint(bytes), copyOf(bytes));
   }
 
   clear(): void {

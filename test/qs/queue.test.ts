@@ -106,6 +106,11 @@ test('configs that do not open, name another domain, or were not sealed by the o
   ciphertext[0]! ^= 1;
   const tampered = { ...config, sealedConfig: { enc: config.sealedConfig!.enc, ciphertext } };
   t.deepEqual((await enqueue(h, [tampered], bytes('g'), bytes('tampered'))).rejected, [0]);
+  // Nor is an enc that only begins like the cached one's (the cache finds entries by its first bytes).
+  const enc = Uint8Array.from(config.sealedConfig!.enc!);
+  enc[20]! ^= 1;
+  const lookalike = { ...config, sealedConfig: { enc, ciphertext: config.sealedConfig!.ciphertext } };
+  t.deepEqual((await enqueue(h, [lookalike], bytes('g'), bytes('lookalike'))).rejected, [0]);
   t.deepEqual((await enqueue(h, [config, tampered], bytes('g'), bytes('and this'))).rejected, [1]);
   t.deepEqual((await receiver(h, client).receiveAll()).map((m) => text(m.payload)), ['only the last', 'and this']);
   await t.throwsAsync(enqueue(h, [config], bytes('g'), new Uint8Array()));
