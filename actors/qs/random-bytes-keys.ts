@@ -1,30 +1,23 @@
 // Finding random byte strings (HPKE encs: X25519 public keys, fresh per sealing) in maps without a
 // string key per lookup: building and hashing a hex or base64 key cost about a microsecond per queue
-// message on the enqueue path. A number from the first six bytes is the map key; a hit still compares
+// message on the enqueue path. A number from the first eight bytes is the map key; a hit still compares
 // every byte, so a string crafted to share another's number is only a miss (and may push the other
 // out), never a false match.
 
-/** Byte by byte: for the few hundred bytes compared here a loop costs less than a call into native
- *  code (Buffer.compare took about 0.35 µs a call on the enqueue path). Not constant-time: only for
- *  values that are not secret. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return false;
-  }
-  return true;
-}
+/** Not constant-time: only for values that are not secret. */
+export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
 
 /** A copy that owns its memory. (Not `slice()`: on a Buffer, as protobufjs decodes bytes fields,
  *  that is a view of the same memory.) */
 export const copyOf = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
 
-/** The map key of `bytes`: its first six bytes as a number (distinct negative ones for shorter
- *  strings). */
+/** The map key of `bytes`: 30 bits from its first eight bytes (distinct negative numbers for
+ *  shorter strings). 30 bits keep it a small integer, which V8 stores and hashes without allocating;
+ *  two of 10,000 random strings share a hint about once in twenty caches full, and then only miss. */
 export const bytesHint = (bytes: Uint8Array): number =>
-  (bytes.length < 6
+  (bytes.length < 8
     ? -1 - bytes.length
-    : (bytes[0]! * 65536 + bytes[1]! * 256 + bytes[2]!) * 16777216 + (bytes[3]! * 65536 + bytes[4]! * 256 + bytes[5]!));
+    : (((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) ^ ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!)) & 0x3fffffff);
 
 /** A set of random byte strings (one per hint: adding a string replaces another with its hint). */
 export class RandomBytesSet {

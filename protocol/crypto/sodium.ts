@@ -61,9 +61,34 @@ function put(heap: Uint8Array, input: Uint8Array): number {
   return at;
 }
 
+/** Outputs longer than V8 keeps inside its heap (64 bytes) are carved from shared blocks: slice gives
+ *  each its own ArrayBuffer, which for a queued message's 272-byte ciphertext cost about 0.6 µs
+ *  against 0.1 µs carved. Like a pooled Buffer, such an output's `.buffer` is the whole block. */
+const BLOCK_BYTES = 64 * 1024;
+const IN_HEAP_BYTES = 64;
+let block = new ArrayBuffer(BLOCK_BYTES);
+let blockUsed = 0;
+
+function outputArray(bytes: number): Uint8Array {
+  if (bytes > BLOCK_BYTES / 16) return new Uint8Array(bytes);
+  if (blockUsed + bytes > BLOCK_BYTES) {
+    block = new ArrayBuffer(BLOCK_BYTES);
+    blockUsed = 0;
+  }
+  const output = new Uint8Array(block, blockUsed, bytes);
+  // Views start 8-byte aligned, as the DataViews and typed arrays that may wrap them prefer.
+  blockUsed += (bytes + 7) & ~7;
+  return output;
+}
+
 /** Copies `bytes` of output from `at` out (nothing when the call failed) and wipes the area used. */
 function takeOutput(heap: Uint8Array, at: number, bytes: number | undefined): Uint8Array | undefined {
-  const output = bytes === undefined ? undefined : heap.slice(at, at + bytes);
+  let output: Uint8Array | undefined;
+  if (bytes !== undefined && bytes <= IN_HEAP_BYTES) output = heap.slice(at, at + bytes);
+  else if (bytes !== undefined) {
+    output = outputArray(bytes);
+    output.set(heap.subarray(at, at + bytes));
+  }
   heap.fill(0, area, area + staged);
   return output;
 }
