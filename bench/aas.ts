@@ -31,11 +31,12 @@ const ISSUE_WARM_UP_BATCHES = 5;
 const BATCH = 100;
 const REDEMPTIONS = 2000;
 // Throughput is measured after a warm-up long enough for the JIT and the heap to settle (with 200
-// requests the first rounds ran 2-3x slower than the rest and decided the figure), over rounds of
-// 1,000 requests of each kind.
+// requests the first rounds ran 2-3x slower than the rest and decided the figure), over sixteen rounds
+// of 1,000 requests of each kind. (With eight, the machine's drift between rounds spread the ratio
+// from 0.80 to 1.03 over thirteen runs on one machine; with sixteen, 0.85-0.88 over four.)
 const WARM_UP_REQUESTS = 2000;
-const LOAD_REQUESTS = 8000;
-const ROUNDS = 8;
+const LOAD_REQUESTS = 16000;
+const ROUNDS = 16;
 const CONCURRENCY = 64;
 
 /** Two methods that do nothing, one public and one behind the gate: the difference is the gate. */
