@@ -142,6 +142,11 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
       const results = await Promise.allSettled([append('three', 4), append(null, 5), append('three', 6)]);
       t.true(results.every((result) => result.status === 'rejected' && (result.reason as HsError).code === ErrorCode.UNAVAILABLE));
       t.deepEqual(await recordsOf(orm, 'three'), []);
+      // More rows than one statement takes (PostgreSQL packs at most 4,096): several statements, one
+      // transaction, every row written.
+      const many = Array.from({ length: 5000 }, (_, n) => ({ insertInto: 'store_test_record', values: { owner: 'many', n } }));
+      t.is(await store.append('k', 'many', 1, many, () => true), 1);
+      t.deepEqual(await recordsOf(orm, 'many'), many.map((record) => record.values.n));
     });
   });
 }
