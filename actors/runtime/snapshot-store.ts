@@ -68,7 +68,7 @@ export class OrmSnapshotStore implements SnapshotStore {
    * rows a larger commit saves little per row (its round trip and flush are already spread thin) but
    * holds every write in it until the last is written, while the actors whose replies wait on it have
    * nothing else to do. Smaller commits keep the database and the node busy at once: the QS bench went
-   * from 44,000-48,000 to 60,000-65,000 messages/s on one thread (docs/qs.md). SQLite, whose driver
+   * from 44,000-51,000 to 56,000-67,000 messages/s on one thread (docs/qs.md). SQLite, whose driver
    * blocks the thread for each commit's flush, takes 2,000.
    */
   constructor(private readonly orm: MikroORM, maxBatch?: number) {
