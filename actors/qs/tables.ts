@@ -13,9 +13,10 @@ export interface MessageRow {
   head?: Uint8Array;
 }
 
-/** Row inserts, which the snapshot store merges with other queues' into multi-row statements. */
+/** Row inserts, which the snapshot store merges with other queues' into multi-row statements (it
+ *  takes the bytes as they are). */
 export function insertMessages(queue: string, rows: readonly MessageRow[]): RowInsert[] {
-  return rows.map((row) => ({ insertInto: 'qs_message', values: { queue, seq: row.seq, data: bytes(row.data), head: row.head ? bytes(row.head) : null } }));
+  return rows.map((row) => ({ insertInto: 'qs_message', values: { queue, seq: row.seq, data: row.data, head: row.head ?? null } }));
 }
 
 /** What the journal holds from `fromSeq` on: its last sequence number and its newest queue head. */

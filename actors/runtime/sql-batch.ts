@@ -131,7 +131,8 @@ function multiRowInsert(rows: readonly RowInsert[], at: number, count: number, c
     const values = rows[row]!.values;
     for (const column of columns) {
       const value = values[column];
-      params[next++] = value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;
+      // Drivers bind Buffers as binary values: a view, not a copy.
+      params[next++] = value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
     }
   }
   return { sql: insertText(insertInto, columns, count, fixedSize), params };

@@ -131,6 +131,17 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
     });
   });
 
+  test(`${database}: byte strings in records are written as they are, views of larger buffers included`, async (t) => {
+    await withStore(async (store, orm) => {
+      await orm.em.getConnection().execute(`create table store_test_blob (owner varchar(20) not null, data ${database === 'postgresql' ? 'bytea' : 'blob'})`);
+      const pool = Uint8Array.from({ length: 64 }, (_, i) => i);
+      const values = [pool.subarray(10, 20), new Uint8Array(0), Buffer.from([7, 8, 9]), null];
+      await Promise.all(values.map((data, i) => store.append('k', `blob-${i}`, 0, [{ insertInto: 'store_test_blob', values: { owner: `blob-${i}`, data } }], () => true)));
+      const rows: { owner: string; data: Uint8Array | null }[] = await orm.em.getConnection().execute('select owner, data from store_test_blob order by owner');
+      t.deepEqual(rows.map((row) => (row.data === null ? null : [...row.data])), values.map((data) => (data === null ? null : [...data])));
+    });
+  });
+
   // On PostgreSQL such a batch is one statement without a transaction around it (commitAlone).
   test(`${database}: a batch of journal writes commits all of its records or none`, async (t) => {
     await withStore(async (store, orm) => {
