@@ -33,7 +33,7 @@ const REDEMPTIONS = 2000;
 // Throughput is measured after a warm-up long enough for the JIT and the heap to settle (with 200
 // requests the first rounds ran 2-3x slower than the rest and decided the figure), over sixteen rounds
 // of 1,000 requests of each kind. (With eight, the machine's drift between rounds spread the ratio
-// from 0.80 to 1.03 over thirteen runs on one machine; with sixteen, 0.85-0.88 over four.)
+// from 0.80 to 1.03 over thirteen runs on one machine; with sixteen, 0.81-0.88 over seven.)
 const WARM_UP_REQUESTS = 2000;
 const LOAD_REQUESTS = 16000;
 const ROUNDS = 16;
