@@ -19,7 +19,7 @@ import { QsClient, type ClientRecordOwner } from '../client/qs.js';
 import { QueueReceiver } from '../client/qs-queue.js';
 import type { hs } from '../schemas/index.js';
 import { openDatabase } from '../cluster/persistence/database.js';
-import { numberPlaceholders, pgConnections } from '../actors/runtime/sql-session.js';
+import { numberPlaceholders, pgConnections, type PgClient } from '../actors/runtime/sql-session.js';
 import { packedInsert } from '../actors/runtime/packed-insert.js';
 import type { RowInsert } from '../actors/runtime/actor-kind.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
@@ -115,21 +115,21 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
   }
 }
 
-/** Rows as rawInserts writes them (2,000 per transaction), each transaction one statement of arrays
- *  (actors/runtime/packed-insert.ts) run on its own, as the snapshot store commits journal writes. */
-export async function rawPackedInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
+/** Rows per measurement and per transaction of the two raw-insert ceilings. */
+const RAW_ROWS = 50_000;
+const RAW_TRANSACTION_ROWS = 2000;
+
+/** Inserts RAW_ROWS queue-message-sized rows, `transaction` writing each RAW_TRANSACTION_ROWS of them
+ *  (from sequence number `first`) on one pg connection; returns rows per second. */
+async function insertRate(databaseUrl: string, payloadBytes: number,
+  transaction: (client: PgClient, first: number, data: Buffer) => Promise<void>): Promise<number> {
   const orm = await openDatabase({ kind: 'postgresql', url: databaseUrl });
-  const rows = 50_000;
   const data = Buffer.from(randomBytes(payloadBytes + 16));
   try {
     return await pgConnections(orm)!(async (client) => {
       const started = performance.now();
-      for (let done = 0; done < rows; done += 2000) {
-        const batch = Array.from({ length: 2000 }, (_, i): RowInsert => ({ insertInto: 'qs_message', values: { queue: 'bench-packed-insert-queue', seq: done + i, data } }));
-        const statement = packedInsert(batch, 0, batch.length, ['queue', 'seq', 'data'])!;
-        await client.query({ name: 'bench-packed-insert', text: statement.sql, values: statement.params });
-      }
-      return Math.round(rows / ((performance.now() - started) / 1000));
+      for (let done = 0; done < RAW_ROWS; done += RAW_TRANSACTION_ROWS) await transaction(client, done, data);
+      return Math.round(RAW_ROWS / ((performance.now() - started) / 1000));
     });
   } finally {
     await orm.close();
@@ -143,25 +143,24 @@ export async function rawPackedInserts(databaseUrl: string, payloadBytes: number
  * SQL text: 25,000-35,000 rows/s where this path does 45,000-80,000, so ratios against the old figure
  * looked about twice as good as they were.)
  */
-export async function rawInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
-  const orm = await openDatabase({ kind: 'postgresql', url: databaseUrl });
-  const rows = 50_000;
-  const data = Buffer.from(randomBytes(payloadBytes + 16));
+export function rawInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
   const text = numberPlaceholders(`insert into qs_message (queue, seq, data) values ${Array(400).fill('(?, ?, ?)').join(', ')}`);
-  try {
-    return await pgConnections(orm)!(async (client) => {
-      const started = performance.now();
-      for (let done = 0; done < rows; done += 2000) {
-        await client.query({ text: 'begin' });
-        for (let i = 0; i < 2000; i += 400) {
-          const values = Array.from({ length: 400 }, (_, j) => ['bench-raw-insert-queue', done + i + j, data]).flat();
-          await client.query({ name: 'bench-raw-insert-400', text, values });
-        }
-        await client.query({ text: 'commit' });
-      }
-      return Math.round(rows / ((performance.now() - started) / 1000));
-    });
-  } finally {
-    await orm.close();
-  }
+  return insertRate(databaseUrl, payloadBytes, async (client, first, data) => {
+    await client.query({ text: 'begin' });
+    for (let i = 0; i < RAW_TRANSACTION_ROWS; i += 400) {
+      const values = Array.from({ length: 400 }, (_, j) => ['bench-raw-insert-queue', first + i + j, data]).flat();
+      await client.query({ name: 'bench-raw-insert-400', text, values });
+    }
+    await client.query({ text: 'commit' });
+  });
+}
+
+/** The same rows, each transaction one statement of arrays (actors/runtime/packed-insert.ts) run on
+ *  its own, as the snapshot store commits journal writes. */
+function rawPackedInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
+  return insertRate(databaseUrl, payloadBytes, async (client, first, data) => {
+    const rows = Array.from({ length: RAW_TRANSACTION_ROWS }, (_, i): RowInsert => ({ insertInto: 'qs_message', values: { queue: 'bench-packed-insert-queue', seq: first + i, data } }));
+    const statement = packedInsert(rows, 0, rows.length, ['queue', 'seq', 'data'])!;
+    await client.query({ name: 'bench-packed-insert', text: statement.sql, values: statement.params });
+  });
 }
