@@ -91,8 +91,7 @@ async function floorThread({ url, thread, crypto }: ThreadData): Promise<void> {
         let key = queue.key;
         if (crypto) {
           const sealed = sealMessage(key, id, queue.seq, payload);
-          key = sealed.nextKey;
-          data = encodeMessage(hs.qs.QueueMessage, sealed.message);
+          data = encodeMessage(hs.qs.QueueMessage, sealed);
           if (queue.seq % HEAD_INTERVAL === 0) operatorKey.sealFrequent('qs-queue-head', key);
         }
         void commits.write(name, queue.seq, data).then(mail.done);

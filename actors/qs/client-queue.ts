@@ -150,10 +150,10 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
 
   /** Seals the item with the ratchet as the next message. */
   const seal = (state: QueueState, pcid: Uint8Array, item: hs.qs.IEnqueueItem, rows: MessageRow[]): hs.qs.EnqueueStatus => {
-    const sealed = sealMessage(state.ratchetKey, pcid, state.nextSeq, item.payload ?? EMPTY);
-    state.ratchetKey = sealed.nextKey;
+    // The ratchet key steps in place.
+    const message = sealMessage(state.ratchetKey, pcid, state.nextSeq, item.payload ?? EMPTY);
     state.sinceUpdate++;
-    append(state, sealed.message, rows);
+    append(state, message, rows);
     return q.EnqueueStatus.ENQUEUED;
   };
 

@@ -7,7 +7,7 @@
 // encryption key (post-compromise security). The first ratchet key travels the same way. The client
 // follows the same steps.
 import { hs } from '../../schemas/index.js';
-import { CHACHA_NONCE_BYTES, chachaOpen, chachaSeal, deriveKey, deriveSubkey, hpkeOpen, hpkeSeal, randomBytes, type HpkeKeyPair } from '../crypto/index.js';
+import { CHACHA_NONCE_BYTES, deriveKey, deriveSubkey, hpkeOpen, hpkeSeal, randomBytes, ratchetOpen, ratchetSeal, type HpkeKeyPair } from '../crypto/index.js';
 
 export const RATCHET_KEY_BYTES = 32;
 const LABEL = 'mls-homeserver/qs/ratchet/';
@@ -58,12 +58,11 @@ export function applyKeyUpdate(ratchetKey: Uint8Array, fresh: Uint8Array): Uint8
   return next;
 }
 
-/** Seals one message; returns it and the next ratchet key (`ratchetKey` is erased). */
-export function sealMessage(ratchetKey: Uint8Array, queueId: Uint8Array, sequenceNumber: number, plaintext: Uint8Array): { message: hs.qs.IQueueMessage; nextKey: Uint8Array } {
-  const { messageKey, nextKey } = step(ratchetKey);
-  const ciphertext = chachaSeal(messageKey, NONCE, messageAad(queueId, sequenceNumber, Kind.MESSAGE), plaintext);
-  messageKey.fill(0);
-  return { message: { sequenceNumber, kind: Kind.MESSAGE, ciphertext }, nextKey };
+/** Seals one message, the step taken in place: `ratchetKey` then holds the next ratchet key, and the
+ *  message key never leaves the crypto module (one trip into it per message, not three). */
+export function sealMessage(ratchetKey: Uint8Array, queueId: Uint8Array, sequenceNumber: number, plaintext: Uint8Array): hs.qs.IQueueMessage {
+  const ciphertext = ratchetSeal(ratchetKey, STEP_CONTEXT, MESSAGE_KEY_ID, NEXT_KEY_ID, NONCE, messageAad(queueId, sequenceNumber, Kind.MESSAGE), plaintext);
+  return { sequenceNumber, kind: Kind.MESSAGE, ciphertext };
 }
 
 /** Seals a ratchet secret (initial key or update randomness) to the queue encryption key. */
@@ -113,10 +112,8 @@ export class QueueReader {
     try {
       if (kind === Kind.MESSAGE) {
         if (!this.ratchetKey) throw new QueueDecryptError('message before the ratchet was initialised');
-        const { messageKey, nextKey } = step(this.ratchetKey);
-        plaintext = chachaOpen(messageKey, NONCE, aad, message.ciphertext ?? new Uint8Array());
-        messageKey.fill(0);
-        this.ratchetKey = nextKey;
+        // The key moves on only when the message opens.
+        plaintext = ratchetOpen(this.ratchetKey, STEP_CONTEXT, MESSAGE_KEY_ID, NEXT_KEY_ID, NONCE, aad, message.ciphertext ?? new Uint8Array());
       } else if (kind === Kind.RATCHET_INIT || kind === Kind.KEY_UPDATE) {
         const secret = await openRatchetSecret(this.keyPair, this.queueId, message);
         if (kind === Kind.RATCHET_INIT) this.ratchetKey = secret;

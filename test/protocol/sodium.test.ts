@@ -1,11 +1,12 @@
 // The libsodium primitives of the queue ratchet and the operator key: the KDF and XChaCha20-Poly1305
 // give @noble's answers, ChaCha20-Poly1305 gives the RFC 8439 answer, and a sealed message opens only
-// with the same key, nonce and associated data, at any size.
+// with the same key, nonce and associated data, at any size. A ratchet step seals under one subkey and
+// moves its key on to another, as the two steps apart would.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { AeadOpenError, chachaOpen, chachaSeal, deriveSubkey, xchachaOpen, xchachaSeal } from '../../protocol/crypto/index.js';
+import { AeadOpenError, chachaOpen, chachaSeal, deriveSubkey, ratchetOpen, ratchetSeal, xchachaOpen, xchachaSeal } from '../../protocol/crypto/index.js';
 
 const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
@@ -73,4 +74,24 @@ test('inputs larger than the working area seal and open, and smaller ones still 
   t.deepEqual(chachaOpen(key, nonce, aad, chachaSeal(key, nonce, aad, plaintext)), plaintext);
   const small = new Uint8Array([5]);
   t.deepEqual(chachaOpen(key, nonce, new Uint8Array(), chachaSeal(key, nonce, new Uint8Array(), small)), small);
+});
+
+test('a ratchet step seals under one subkey and moves the key on to another, in place', (t) => {
+  const context = new TextEncoder().encode('ratchet!');
+  const original = new Uint8Array(randomBytes(32));
+  const nonce = new Uint8Array(12);
+  const aad = new Uint8Array([7, 7]);
+  const plaintext = new Uint8Array(randomBytes(300));
+  const sender = original.slice();
+  const sealed = ratchetSeal(sender, context, 1, 2, nonce, aad, plaintext);
+  t.deepEqual(sealed, chachaSeal(deriveSubkey(original, 1, context), nonce, aad, plaintext));
+  t.deepEqual(sender, deriveSubkey(original, 2, context));
+
+  const receiver = original.slice();
+  t.throws(() => ratchetOpen(receiver, context, 1, 2, nonce, new Uint8Array([7, 8]), sealed), { instanceOf: AeadOpenError });
+  t.throws(() => ratchetOpen(receiver, context, 1, 2, nonce, aad, sealed.subarray(0, 15)), { instanceOf: AeadOpenError });
+  t.deepEqual(receiver, original, 'a message that does not open leaves the key as it was');
+  t.deepEqual(ratchetOpen(receiver, context, 1, 2, nonce, aad, sealed), plaintext);
+  t.deepEqual(receiver, sender);
+  t.throws(() => ratchetSeal(new Uint8Array(16), context, 1, 2, nonce, aad, plaintext), { instanceOf: RangeError });
 });
