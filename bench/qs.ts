@@ -4,8 +4,8 @@
 //   BENCH_QS_FANOUT queues (default 10); every queue message counts once.
 // - dequeue_per_s: messages dequeued per second through the gateway with the SDK, in batches of up to
 //   500, decrypted through the ratchet by the client.
-// - pg_insert_per_s: raw multi-row inserts of rows of the same size into the same table, in
-//   transactions of 2,000 rows, prepared and with bound parameters, measured in the same run (the
+// - pg_insert_per_s: raw multi-row inserts of rows of the same size into a fresh copy of the same
+//   table, in transactions of 2,000 rows, prepared and with bound parameters, measured in the same run (the
 //   ceiling the enqueue path is held to); pg_packed_insert_per_s: the same rows as one statement of
 //   arrays per 2,000, the way the snapshot store writes them (a higher ceiling).
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
@@ -25,6 +25,7 @@ import type { RowInsert } from '../actors/runtime/actor-kind.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
 import { profiled } from './profile.js';
+import { mainThreadCpuMicros } from './thread-cpu.js';
 
 // The load shape, shared with bench/qs-floor.ts.
 export const QUEUES = 1000;
@@ -62,17 +63,20 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       const reply = await localEnqueue(node.actors, { clientQueueConfigs: group(i), groupId, payload });
       if (reply.rejected.length + reply.queueDeleted.length > 0) throw new Error('bench enqueue was refused');
     };
-    // Warm-up (not timed): every queue actor active, and every config opened on every thread (each
+    // Warm-up (not timed): every queue actor active, every config opened on every thread (each
     // thread keeps its own config cache and a fan-out lands on a random one: with 2 threads, 8 rounds
-    // leave about 1 config in 250 unopened on one of them).
-    const warmUp = Math.ceil(QUEUES / FANOUT) * (THREADS === 1 ? 1 : 4 * THREADS);
+    // leave about 1 config in 250 unopened on one of them), and the hot path compiled by the JIT (a
+    // single round of 1,000 messages left the first second of the timed phase running slower code).
+    const warmUp = Math.ceil(QUEUES / FANOUT) * 8;
     await timed(warmUp, 10, send);
 
     const requests = Math.ceil(MESSAGES / FANOUT);
     // BENCH_PROFILE=x.cpuprofile, or x.heapprofile for where the enqueue phase allocates.
     const cpuBefore = process.cpuUsage();
+    const mainBefore = mainThreadCpuMicros();
     const enqueueSeconds = await profiled(process.env.BENCH_PROFILE, () => timed(requests, IN_FLIGHT, send));
     const cpu = process.cpuUsage(cpuBefore);
+    const mainAfter = mainThreadCpuMicros();
     const enqueued = requests * FANOUT;
 
     let dequeued = 0;
@@ -96,6 +100,9 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       // This process's CPU per message while enqueueing (all of the node's work; the database and NATS
       // servers are other processes): steadier than the rate when the machine is shared.
       enqueue_cpu_us_per_message: Math.round((cpu.user + cpu.system) / enqueued),
+      // Of that, the first node thread's own (the gateway's and the load's thread; Linux only).
+      enqueue_main_thread_cpu_us_per_message: mainBefore === undefined || mainAfter === undefined ? undefined
+        : Math.round((mainAfter - mainBefore) / enqueued * 10) / 10,
       dequeue_per_s: Math.round(dequeued / dequeueSeconds),
       pg_insert_per_s: pgInsertPerS,
       // The same rows the way the snapshot store now writes them (one statement of arrays per
@@ -118,18 +125,28 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
 /** Rows per measurement and per transaction of the two raw-insert ceilings. */
 const RAW_ROWS = 50_000;
 const RAW_TRANSACTION_ROWS = 2000;
+/** A fresh copy of qs_message (same columns, key and indexes) for each ceiling: the enqueue phase's
+ *  inserts and the dequeue phase's deletes leave qs_message larger and full of dead rows, which would
+ *  lower a ceiling measured in it after them (and flatter the ratio). */
+const CEILING_TABLE = 'qs_message_ceiling';
 
-/** Inserts RAW_ROWS queue-message-sized rows, `transaction` writing each RAW_TRANSACTION_ROWS of them
- *  (from sequence number `first`) on one pg connection; returns rows per second. */
+/** Inserts RAW_ROWS queue-message-sized rows into a fresh CEILING_TABLE, `transaction` writing each
+ *  RAW_TRANSACTION_ROWS of them (from sequence number `first`) on one pg connection; returns rows per
+ *  second. */
 async function insertRate(databaseUrl: string, payloadBytes: number,
   transaction: (client: PgClient, first: number, data: Buffer) => Promise<void>): Promise<number> {
   const orm = await openDatabase({ kind: 'postgresql', url: databaseUrl });
   const data = Buffer.from(randomBytes(payloadBytes + 16));
   try {
     return await pgConnections(orm)!(async (client) => {
-      const started = performance.now();
-      for (let done = 0; done < RAW_ROWS; done += RAW_TRANSACTION_ROWS) await transaction(client, done, data);
-      return Math.round(RAW_ROWS / ((performance.now() - started) / 1000));
+      await client.query({ text: `create table ${CEILING_TABLE} (like qs_message including all)` });
+      try {
+        const started = performance.now();
+        for (let done = 0; done < RAW_ROWS; done += RAW_TRANSACTION_ROWS) await transaction(client, done, data);
+        return Math.round(RAW_ROWS / ((performance.now() - started) / 1000));
+      } finally {
+        await client.query({ text: `drop table ${CEILING_TABLE}` });
+      }
     });
   } finally {
     await orm.close();
@@ -144,7 +161,7 @@ async function insertRate(databaseUrl: string, payloadBytes: number,
  * looked about twice as good as they were.)
  */
 export function rawInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
-  const text = numberPlaceholders(`insert into qs_message (queue, seq, data) values ${Array(400).fill('(?, ?, ?)').join(', ')}`);
+  const text = numberPlaceholders(`insert into ${CEILING_TABLE} (queue, seq, data) values ${Array(400).fill('(?, ?, ?)').join(', ')}`);
   return insertRate(databaseUrl, payloadBytes, async (client, first, data) => {
     await client.query({ text: 'begin' });
     for (let i = 0; i < RAW_TRANSACTION_ROWS; i += 400) {
@@ -159,7 +176,7 @@ export function rawInserts(databaseUrl: string, payloadBytes: number): Promise<n
  *  its own, as the snapshot store commits journal writes. */
 function rawPackedInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
   return insertRate(databaseUrl, payloadBytes, async (client, first, data) => {
-    const rows = Array.from({ length: RAW_TRANSACTION_ROWS }, (_, i): RowInsert => ({ insertInto: 'qs_message', values: { queue: 'bench-packed-insert-queue', seq: first + i, data } }));
+    const rows = Array.from({ length: RAW_TRANSACTION_ROWS }, (_, i): RowInsert => ({ insertInto: CEILING_TABLE, values: { queue: 'bench-packed-insert-queue', seq: first + i, data } }));
     const statement = packedInsert(rows, 0, rows.length, ['queue', 'seq', 'data'])!;
     await client.query({ name: 'bench-packed-insert', text: statement.sql, values: statement.params });
   });
