@@ -44,6 +44,8 @@ export interface QueueState {
   seenTokens: SeenValue[];
   /** The live-listener subject, worked out once per activation (never persisted). */
   listenSubject: string | undefined;
+  /** The PCID as bytes, decoded from the actor key once per activation (never persisted). */
+  pcid: Uint8Array | undefined;
   /** The `auth_enc` of owner-sealed configs already checked in this activation (never persisted). */
   verifiedConfigs: RandomBytesSet;
   /** The newest sequence number whose ratchet state the database holds, as a head or in the snapshot
@@ -70,7 +72,7 @@ const blocklistHash = (salt: Uint8Array, groupId: Uint8Array): Uint8Array => {
 function absent(): QueueState {
   return {
     exists: false, puid: EMPTY, authKey: EMPTY, queueKey: EMPTY, nextSeq: 0, firstSeq: 0, ratchetKey: EMPTY, sinceUpdate: 0,
-    lastUpdateMs: 0, salt: EMPTY, blocklist: [], blocked: new Set(), lastActivityMs: 0, seenTokens: [], listenSubject: undefined, verifiedConfigs: new RandomBytesSet(),
+    lastUpdateMs: 0, salt: EMPTY, blocklist: [], blocked: new Set(), lastActivityMs: 0, seenTokens: [], listenSubject: undefined, pcid: undefined, verifiedConfigs: new RandomBytesSet(),
     headSeq: 0, headDue: false, kpFloor: 0, kpNext: 0, kpTaken: new Set(),
   };
 }
@@ -199,7 +201,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         ratchetKey: ctx.operatorKey.openFrequent(RATCHET_PURPOSE, s.sealedRatchetKey),
         sinceUpdate: s.messagesSinceKeyUpdate, lastUpdateMs: s.lastKeyUpdateMs, salt: s.blocklistSalt,
         blocklist: s.blocklistHashes, blocked: new Set(s.blocklistHashes.map(toHex)), lastActivityMs: s.lastActivityMs,
-        seenTokens: seenFromWire(s.seenTokens), listenSubject: undefined, verifiedConfigs: new RandomBytesSet(),
+        seenTokens: seenFromWire(s.seenTokens), listenSubject: undefined, pcid: undefined, verifiedConfigs: new RandomBytesSet(),
         headSeq: s.nextSequenceNumber - 1, headDue: false, kpFloor: s.keyPackageFloor, kpNext: s.keyPackageNext, kpTaken: new Set(),
       };
     },
@@ -355,7 +357,7 @@ export function clientQueueKind(ctx: QsContext): ActorKind<QueueState> {
         access: 'internal', request: q.EnqueueRequest, response: q.EnqueueReply, keyOf: byPcid,
         handle: (state, request, actor) => {
           if (!state.exists) return { reply: { statuses: request.items.map(() => q.EnqueueStatus.NO_SUCH_QUEUE) } };
-          const pcid = idFromKey(actor.key);
+          const pcid = (state.pcid ??= idFromKey(actor.key));
           const rows: MessageRow[] = [];
           const items = request.items;
           // The usual turn: every config already checked and no key update due, so nothing to wait

@@ -131,58 +131,81 @@ export function deriveSubkey(key: Uint8Array, id: number, context: Uint8Array, b
 
 type AeadSeal = RawSodium['_crypto_aead_chacha20poly1305_ietf_encrypt'];
 type AeadOpen = RawSodium['_crypto_aead_chacha20poly1305_ietf_decrypt'];
+/** One of libsodium's AEAD ciphers: its two functions and its nonce size. */
+interface AeadCipher {
+  seal: AeadSeal;
+  open: AeadOpen;
+  nonceBytes: number;
+}
+const CHACHA: AeadCipher = {
+  seal: sodium._crypto_aead_chacha20poly1305_ietf_encrypt, open: sodium._crypto_aead_chacha20poly1305_ietf_decrypt, nonceBytes: CHACHA_NONCE_BYTES,
+};
+const XCHACHA: AeadCipher = {
+  seal: sodium._crypto_aead_xchacha20poly1305_ietf_encrypt, open: sodium._crypto_aead_xchacha20poly1305_ietf_decrypt, nonceBytes: XCHACHA_NONCE_BYTES,
+};
 const NO_AAD = new Uint8Array();
 
-function aeadSeal(seal: AeadSeal, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
-  requireLength(nonce, nonceBytes, 'an AEAD nonce');
-  const sealedBytes = plaintext.length + TAG_BYTES;
-  const heap = begin(key.length + nonce.length + aad.length + plaintext.length + sealedBytes);
-  const keyAt = put(heap, key);
-  const nonceAt = put(heap, nonce);
-  const aadAt = put(heap, aad);
-  const plainAt = put(heap, plaintext);
-  const outAt = cursor;
-  seal(outAt, 0, plainAt, plaintext.length, 0, aadAt, aad.length, 0, 0, nonceAt, keyAt);
-  return takeOutput(heap, outAt, sealedBytes, true)!;
+const aeadOutputBytes = (open: boolean, input: Uint8Array): number => (open ? input.length - TAG_BYTES : input.length + TAG_BYTES);
+
+/** What an AEAD call stages after its key: nonce, aad, input and room for the output. */
+const aeadStagedBytes = (open: boolean, nonce: Uint8Array, aad: Uint8Array, input: Uint8Array): number =>
+  nonce.length + aad.length + input.length + aeadOutputBytes(open, input);
+
+/** Checks an AEAD call's nonce and input. Opening, these are stored or received bytes: a short nonce
+ *  or ciphertext is one that does not open. */
+function checkAead(cipher: AeadCipher, open: boolean, nonce: Uint8Array, input: Uint8Array): void {
+  if (!open) requireLength(nonce, cipher.nonceBytes, 'an AEAD nonce');
+  else if (nonce.length !== cipher.nonceBytes || input.length < TAG_BYTES) throw new AeadOpenError('ciphertext does not open with this key');
 }
 
-function aeadOpen(open: AeadOpen, nonceBytes: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
-  requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
-  // Stored or received bytes: a short nonce or ciphertext is one that does not open.
-  if (nonce.length !== nonceBytes || sealed.length < TAG_BYTES) throw new AeadOpenError('ciphertext does not open with this key');
-  const plainBytes = sealed.length - TAG_BYTES;
-  const heap = begin(key.length + nonce.length + aad.length + sealed.length + plainBytes);
-  const keyAt = put(heap, key);
+/** Stages the nonce, aad and input after what the call has staged so far, and seals or opens with the
+ *  key already at `keyAt` in the working area. Returns where the output starts, or -1 when the input
+ *  does not open. */
+function aeadInArea(heap: Uint8Array, cipher: AeadCipher, open: boolean, keyAt: number, nonce: Uint8Array, aad: Uint8Array, input: Uint8Array): number {
   const nonceAt = put(heap, nonce);
   const aadAt = put(heap, aad);
-  const sealedAt = put(heap, sealed);
+  const inputAt = put(heap, input);
   const outAt = cursor;
-  const opened = open(outAt, 0, 0, sealedAt, sealed.length, 0, aadAt, aad.length, 0, nonceAt, keyAt) === 0;
-  const plaintext = takeOutput(heap, outAt, opened ? plainBytes : undefined);
-  if (!plaintext) throw new AeadOpenError('ciphertext does not open with this key');
-  return plaintext;
+  if (open) return cipher.open(outAt, 0, 0, inputAt, input.length, 0, aadAt, aad.length, 0, nonceAt, keyAt) === 0 ? outAt : -1;
+  cipher.seal(outAt, 0, inputAt, input.length, 0, aadAt, aad.length, 0, 0, nonceAt, keyAt);
+  return outAt;
+}
+
+/** The output (carved when sealing, see `carved`), with the working area wiped; throws AeadOpenError
+ *  when it did not open. */
+function aeadOutput(heap: Uint8Array, open: boolean, outAt: number, input: Uint8Array): Uint8Array {
+  const output = takeOutput(heap, outAt, outAt < 0 ? undefined : aeadOutputBytes(open, input), !open);
+  if (!output) throw new AeadOpenError('ciphertext does not open with this key');
+  return output;
+}
+
+function aead(cipher: AeadCipher, open: boolean, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, input: Uint8Array): Uint8Array {
+  requireLength(key, CHACHA_KEY_BYTES, 'an AEAD key');
+  checkAead(cipher, open, nonce, input);
+  const heap = begin(key.length + aeadStagedBytes(open, nonce, aad, input));
+  const outAt = aeadInArea(heap, cipher, open, put(heap, key), nonce, aad, input);
+  return aeadOutput(heap, open, outAt, input);
 }
 
 /** ciphertext || 16-byte tag. */
 export function chachaSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  return aeadSeal(sodium._crypto_aead_chacha20poly1305_ietf_encrypt, CHACHA_NONCE_BYTES, key, nonce, aad, plaintext);
+  return aead(CHACHA, false, key, nonce, aad, plaintext);
 }
 
 /** Throws AeadOpenError when the key, nonce, aad or ciphertext do not match. */
 export function chachaOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
-  return aeadOpen(sodium._crypto_aead_chacha20poly1305_ietf_decrypt, CHACHA_NONCE_BYTES, key, nonce, aad, sealed);
+  return aead(CHACHA, true, key, nonce, aad, sealed);
 }
 
 /** XChaCha20-Poly1305 (IETF): its 24-byte nonces may be drawn at random for any number of seals under
  *  one key. ciphertext || 16-byte tag. */
 export function xchachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  return aeadSeal(sodium._crypto_aead_xchacha20poly1305_ietf_encrypt, XCHACHA_NONCE_BYTES, key, nonce, NO_AAD, plaintext);
+  return aead(XCHACHA, false, key, nonce, NO_AAD, plaintext);
 }
 
 /** Throws AeadOpenError when the key, nonce or ciphertext do not match. */
 export function xchachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array {
-  return aeadOpen(sodium._crypto_aead_xchacha20poly1305_ietf_decrypt, XCHACHA_NONCE_BYTES, key, nonce, NO_AAD, sealed);
+  return aead(XCHACHA, true, key, nonce, NO_AAD, sealed);
 }
 
 /**
@@ -195,33 +218,19 @@ function ratchetAead(open: boolean, key: Uint8Array, context: Uint8Array, useId:
   nonce: Uint8Array, aad: Uint8Array, input: Uint8Array): Uint8Array {
   checkKdfArguments(key, useId, context, CHACHA_KEY_BYTES);
   checkKdfArguments(key, nextId, context, CHACHA_KEY_BYTES);
-  requireLength(nonce, CHACHA_NONCE_BYTES, 'an AEAD nonce');
-  if (open && input.length < TAG_BYTES) throw new AeadOpenError('ciphertext does not open with this key');
-  const outputBytes = open ? input.length - TAG_BYTES : input.length + TAG_BYTES;
-  const heap = begin(key.length + context.length + CHACHA_KEY_BYTES + nonce.length + aad.length + input.length + outputBytes);
+  checkAead(CHACHA, open, nonce, input);
+  const heap = begin(key.length + context.length + CHACHA_KEY_BYTES + aeadStagedBytes(open, nonce, aad, input));
   const keyAt = put(heap, key);
   const contextAt = put(heap, context);
   const subkeyAt = cursor;
   cursor += CHACHA_KEY_BYTES;
-  const nonceAt = put(heap, nonce);
-  const aadAt = put(heap, aad);
-  const inputAt = put(heap, input);
-  const outAt = cursor;
   kdfAt(subkeyAt, CHACHA_KEY_BYTES, useId, contextAt, keyAt);
-  let done: boolean;
-  if (open) {
-    done = sodium._crypto_aead_chacha20poly1305_ietf_decrypt(outAt, 0, 0, inputAt, input.length, 0, aadAt, aad.length, 0, nonceAt, subkeyAt) === 0;
-  } else {
-    sodium._crypto_aead_chacha20poly1305_ietf_encrypt(outAt, 0, inputAt, input.length, 0, aadAt, aad.length, 0, 0, nonceAt, subkeyAt);
-    done = true;
-  }
-  if (done) {
+  const outAt = aeadInArea(heap, CHACHA, open, subkeyAt, nonce, aad, input);
+  if (outAt >= 0) {
     kdfAt(subkeyAt, CHACHA_KEY_BYTES, nextId, contextAt, keyAt);
     key.set(heap.subarray(subkeyAt, subkeyAt + CHACHA_KEY_BYTES));
   }
-  const output = takeOutput(heap, outAt, done ? outputBytes : undefined, !open);
-  if (!output) throw new AeadOpenError('ciphertext does not open with this key');
-  return output;
+  return aeadOutput(heap, open, outAt, input);
 }
 
 /** Seals `plaintext` under subkey `sealId` of the 32-byte ratchet `key` and moves `key` on to its
