@@ -8,6 +8,9 @@
 //   table, in transactions of 2,000 rows, prepared and with bound parameters, measured in the same run (the
 //   ceiling the enqueue path is held to); pg_packed_insert_per_s: the same rows as one statement of
 //   arrays per 2,000, the way the snapshot store writes them (a higher ceiling).
+// enqueue_per_s, pg_insert_per_s and ratio are medians over BENCH_QS_ROUNDS rounds (default 3), each
+// an enqueue phase of BENCH_QS_MESSAGES messages right after its own pg_insert_per_s; `rounds` lists
+// them all.
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { generateHpkeKeyPair, generateSigningKeyPair, randomBytes } from '../protocol/crypto/index.js';
@@ -31,7 +34,9 @@ import { mainThreadCpuMicros } from './thread-cpu.js';
 export const QUEUES = 1000;
 export const IN_FLIGHT = 200;
 export const FANOUT = Number(process.env.BENCH_QS_FANOUT ?? 10);
+/** Messages per round; ROUNDS rounds, each after its own raw-insert ceiling. */
 export const MESSAGES = Number(process.env.BENCH_QS_MESSAGES ?? 100_000);
+export const ROUNDS = Number(process.env.BENCH_QS_ROUNDS ?? 3);
 export const PAYLOAD_BYTES = 256;
 // As an operator would run it: one node thread per core (BENCH_QS_THREADS to compare).
 export const THREADS = Number(process.env.BENCH_QS_THREADS ?? availableParallelism());
@@ -70,14 +75,27 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
     const warmUp = Math.ceil(QUEUES / FANOUT) * 8;
     await timed(warmUp, 10, send);
 
+    // Rounds of (ceiling, enqueue phase) back to back: this machine's speed drifts by a quarter within
+    // minutes, so each round's ratio compares two figures taken seconds apart, and the medians say
+    // more than one sample (every round is printed too).
     const requests = Math.ceil(MESSAGES / FANOUT);
-    // BENCH_PROFILE=x.cpuprofile, or x.heapprofile for where the enqueue phase allocates.
-    const cpuBefore = process.cpuUsage();
-    const mainBefore = mainThreadCpuMicros();
-    const enqueueSeconds = await profiled(process.env.BENCH_PROFILE, () => timed(requests, IN_FLIGHT, send));
-    const cpu = process.cpuUsage(cpuBefore);
-    const mainAfter = mainThreadCpuMicros();
-    const enqueued = requests * FANOUT;
+    const rounds: Round[] = [];
+    let cpuMicros = 0;
+    let mainCpuMicros: number | undefined = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const pgInsertPerS = await rawInserts(environment.env.DATABASE_URL!, payload.length);
+      const cpuBefore = process.cpuUsage();
+      const mainBefore = mainThreadCpuMicros();
+      // BENCH_PROFILE=x.cpuprofile, or x.heapprofile for where the enqueue phase allocates (the last round).
+      const enqueueSeconds = await profiled(round === ROUNDS - 1 ? process.env.BENCH_PROFILE : undefined, () => timed(requests, IN_FLIGHT, send));
+      const cpu = process.cpuUsage(cpuBefore);
+      const mainAfter = mainThreadCpuMicros();
+      cpuMicros += cpu.user + cpu.system;
+      mainCpuMicros = mainBefore === undefined || mainAfter === undefined || mainCpuMicros === undefined ? undefined : mainCpuMicros + mainAfter - mainBefore;
+      const enqueuePerS = Math.round(requests * FANOUT / enqueueSeconds);
+      rounds.push({ enqueue_per_s: enqueuePerS, pg_insert_per_s: pgInsertPerS, ratio: Math.round(enqueuePerS / pgInsertPerS * 100) / 100 });
+    }
+    const enqueued = ROUNDS * requests * FANOUT;
 
     let dequeued = 0;
     let shortQueues = 0;
@@ -85,7 +103,7 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       const got = (await queues[i]!.receiver.receiveAll(500)).length;
       dequeued += got;
       // A queue that came back short: say what the QS holds for it (a bug if this ever prints).
-      if (got < MESSAGES / QUEUES && shortQueues++ < 3) {
+      if (got < enqueued / QUEUES && shortQueues++ < 3) {
         const owner = queues[i]!.owner;
         const record = await qs.getClientRecord(owner);
         const raw = await qs.dequeue(owner, 0, 500);
@@ -93,21 +111,22 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       }
     });
 
-    const pgInsertPerS = await rawInserts(environment.env.DATABASE_URL!, payload.length);
     const pgPackedInsertPerS = await rawPackedInserts(environment.env.DATABASE_URL!, payload.length);
     return {
-      enqueue_per_s: Math.round(enqueued / enqueueSeconds),
+      // Medians over the rounds.
+      enqueue_per_s: median(rounds.map((round) => round.enqueue_per_s)),
       // This process's CPU per message while enqueueing (all of the node's work; the database and NATS
       // servers are other processes): steadier than the rate when the machine is shared.
-      enqueue_cpu_us_per_message: Math.round((cpu.user + cpu.system) / enqueued),
+      enqueue_cpu_us_per_message: Math.round(cpuMicros / enqueued),
       // Of that, the first node thread's own (the gateway's and the load's thread; Linux only).
-      enqueue_main_thread_cpu_us_per_message: mainBefore === undefined || mainAfter === undefined ? undefined
-        : Math.round((mainAfter - mainBefore) / enqueued * 10) / 10,
+      enqueue_main_thread_cpu_us_per_message: mainCpuMicros === undefined ? undefined : Math.round(mainCpuMicros / enqueued * 10) / 10,
       dequeue_per_s: Math.round(dequeued / dequeueSeconds),
-      pg_insert_per_s: pgInsertPerS,
+      pg_insert_per_s: median(rounds.map((round) => round.pg_insert_per_s)),
+      ratio: median(rounds.map((round) => round.ratio)),
       // The same rows the way the snapshot store now writes them (one statement of arrays per
       // transaction): a higher ceiling, printed so the ratio can be read against it too.
       pg_packed_insert_per_s: pgPackedInsertPerS,
+      rounds,
       threads: THREADS,
       fanout: FANOUT,
       in_flight: IN_FLIGHT,
@@ -120,6 +139,19 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
     await node.stop();
     await environment.cleanup();
   }
+}
+
+/** One round: its enqueue rate, the raw-insert ceiling measured just before it, and their ratio. */
+interface Round {
+  enqueue_per_s: number;
+  pg_insert_per_s: number;
+  ratio: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Rows per measurement and per transaction of the two raw-insert ceilings. */
