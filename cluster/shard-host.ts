@@ -113,13 +113,13 @@ export class ShardHost {
   /** Typed calls (ActorClient.callTyped): this thread's actors take them as they are, another
    *  thread's encoded (objects do not cross threads). */
   private typedRouter(): TypedHandler {
-    const own: TypedHandler = (module, key, method, request, deadline) => this.runtime.callTyped(module, key, method, request, deadline);
+    const own: TypedHandler = (module, key, method, request, deadline, answer, fail) => this.runtime.sendTyped(module, key, method, request, deadline, answer, fail);
     if (this.config.threads === 1) return own;
-    // Not async: calls to this thread's own actors go straight through, without a promise of its own.
-    return (module, key, method, request, deadline) => {
+    // Calls to this thread's own actors go straight through, without a promise.
+    return (module, key, method, request, deadline, answer, fail) => {
       const link = this.linkFor(key);
-      if (link === 'own') return own(module, key, method, request, deadline);
-      return this.callOtherThread(link, module, key, method, request, deadline);
+      if (link === 'own') own(module, key, method, request, deadline, answer, fail);
+      else this.callOtherThread(link, module, key, method, request, deadline).then(answer, fail);
     };
   }
 

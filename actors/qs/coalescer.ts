@@ -86,14 +86,15 @@ export class EnqueueCoalescer {
     line.busy = true;
     const batch = line.waiting.splice(0, MAX_ITEMS_PER_REQUEST);
     // Typed: within the node the request and reply are handed over, not encoded (nothing here
-    // changes them afterwards).
-    this.ctx.actors.callTyped(QS_MODULE, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, ENQUEUE).then((reply) => {
+    // changes them afterwards). Sent without a promise or timer of its own: the fan-out's caller
+    // waits with a deadline.
+    this.ctx.actors.sendTyped(QS_MODULE, key, 'Enqueue', { pcid: line.pcid, items: batch.map((w) => w.item) }, ENQUEUE, (reply) => {
       for (let i = 0; i < batch.length; i++) {
         const waiting = batch[i]!;
         waiting.group.settle(waiting.index, reply.statuses[i] ?? q.EnqueueStatus.ENQUEUE_STATUS_UNSPECIFIED);
       }
       this.next(key, line);
-    }, (error: unknown) => {
+    }, (error) => {
       for (const waiting of batch) waiting.group.fail(error);
       this.next(key, line);
     });

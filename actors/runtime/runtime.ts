@@ -2,7 +2,7 @@
 // method table.
 import { start, stop, type ActorSystemRef } from 'nact';
 import type { Logger } from 'pino';
-import { notFound } from '../../protocol/errors.js';
+import { notFound, type HsError } from '../../protocol/errors.js';
 import type { MethodTable } from './method-table.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { Supervisor } from './supervisor.js';
@@ -33,10 +33,11 @@ export class ActorRuntime {
     return supervisor ? supervisor.call(key, method, body, deadline) : Promise.reject(notFound(`unknown method ${module}/${method}`));
   }
 
-  /** `call` without encoding, for callers in this thread (see Supervisor.callTyped). */
-  callTyped(module: string, key: string, method: string, request: unknown, deadline: number): Promise<unknown> {
+  /** `call` without encoding or a promise, for callers in this thread (see Supervisor.sendTyped). */
+  sendTyped(module: string, key: string, method: string, request: unknown, deadline: number, answer: (reply: unknown) => void, fail: (error: HsError) => void): void {
     const supervisor = this.supervisorOf(module, method);
-    return supervisor ? supervisor.callTyped(key, method, request, deadline) : Promise.reject(notFound(`unknown method ${module}/${method}`));
+    if (supervisor) supervisor.sendTyped(key, method, request, deadline, answer, fail);
+    else fail(notFound(`unknown method ${module}/${method}`));
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -10,7 +10,7 @@ import type { ActorContext, ActorKind, Outcome, WireType } from './actor-kind.js
 import type { SnapshotStore } from './snapshot-store.js';
 
 /**
- * One message and its caller's promise. Settling it (once) also counts it out of its activation. A
+ * One message and how to answer its caller. Settling it (once) also counts it out of its activation. A
  * class rather than an object of closures: tsx names every closure stored in a property (a
  * defineProperty call), which on the path of every message cost more than the rest of the call.
  */
@@ -26,8 +26,9 @@ class Mail {
     readonly deadline: number,
     private readonly answer: (reply: unknown) => void,
     private readonly fail: (error: HsError) => void,
-    /** Whose message count to lower once it is settled (none for stateless kinds). */
-    private readonly supervisor?: Supervisor<unknown>,
+    /** Whose count of messages in flight to lower once it is settled (for drain()); the activation's,
+     *  or the kind's stateless count when there is none. */
+    private readonly supervisor: Supervisor<unknown>,
     private readonly activation?: Activation,
   ) {}
 
@@ -41,20 +42,20 @@ class Mail {
     return this.body instanceof Typed ? reply : encodeMessage(type, reply);
   }
 
+  /** Answers the caller, unless the mail was settled already (the caller hears once). */
   resolve(reply: unknown): void {
-    this.settle();
-    this.answer(reply);
+    if (this.settle()) this.answer(reply);
   }
 
   reject(error: HsError): void {
-    this.settle();
-    this.fail(error);
+    if (this.settle()) this.fail(error);
   }
 
-  private settle(): void {
-    if (!this.open) return;
+  private settle(): boolean {
+    if (!this.open) return false;
     this.open = false;
-    if (this.activation) this.supervisor!.settled(this.activation);
+    this.supervisor.settled(this.activation);
+    return true;
   }
 }
 
@@ -109,44 +110,44 @@ export class Supervisor<State> {
 
   /** Delivers one encoded request to the actor for `key`; resolves with the encoded reply. */
   call(key: string, method: string, body: Uint8Array, deadline: number): Promise<Uint8Array> {
-    return this.post(key, method, body, deadline) as Promise<Uint8Array>;
+    return new Promise((resolve, reject) => this.post(key, method, body, deadline, resolve as (reply: unknown) => void, reject));
   }
 
-  /** The same without encoding: the handler gets `request` itself and the caller the reply object the
-   *  handler made. Only for callers in this thread that hand over a request they no longer change and
-   *  only read the reply (nothing copies them, as encoding does). */
-  callTyped(key: string, method: string, request: unknown, deadline: number): Promise<unknown> {
-    return this.post(key, method, new Typed(request), deadline);
+  /** The same without encoding, and without a promise: the handler gets `request` itself, and `answer`
+   *  the reply object the handler made (or `fail` an HsError), once. Only for callers in this thread
+   *  that hand over a request they no longer change and only read the reply (nothing copies them, as
+   *  encoding does). */
+  sendTyped(key: string, method: string, request: unknown, deadline: number, answer: (reply: unknown) => void, fail: (error: HsError) => void): void {
+    this.post(key, method, new Typed(request), deadline, answer, fail);
   }
 
-  private post(key: string, method: string, body: Uint8Array | Typed, deadline: number): Promise<unknown> {
-    if (!this.accepting) return Promise.reject(unavailable('node is shutting down'));
-    if (!Object.hasOwn(this.kind.methods, method)) return Promise.reject(notFound(`${this.kind.name} has no method ${method}`));
+  private post(key: string, method: string, body: Uint8Array | Typed, deadline: number, answer: (reply: unknown) => void, fail: (error: HsError) => void): void {
+    if (!this.accepting) return fail(unavailable('node is shutting down'));
+    if (!Object.hasOwn(this.kind.methods, method)) return fail(notFound(`${this.kind.name} has no method ${method}`));
     // Keys name snapshot rows (at most 512 characters); an empty one means a required field is missing.
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      return Promise.reject(badRequest(`${method}: the ${this.kind.name} it addresses must be named by 1 to ${MAX_KEY_LENGTH} characters`));
+      return fail(badRequest(`${method}: the ${this.kind.name} it addresses must be named by 1 to ${MAX_KEY_LENGTH} characters`));
     }
-    if (this.kind.stateless) return this.track(new Promise((resolve, reject) => void this.runStateless(key, new Mail(method, body, deadline, resolve, reject))));
+    if (this.kind.stateless) {
+      this.statelessPending++;
+      void this.runStateless(key, new Mail(method, body, deadline, answer, fail, this as Supervisor<unknown>));
+      return;
+    }
     const activation = this.activate(key);
     activation.pending++;
     activation.lastActive = Date.now();
-    return new Promise((resolve, reject) => dispatch(activation.ref, new Mail(method, body, deadline, resolve, reject, this as Supervisor<unknown>, activation)));
+    dispatch(activation.ref, new Mail(method, body, deadline, answer, fail, this as Supervisor<unknown>, activation));
   }
 
-  /** A message of `activation` is answered. */
-  settled(activation: Activation): void {
-    activation.pending--;
-    activation.lastActive = Date.now();
-    if (this.drained && this.pendingTotal() === 0) this.drained();
-  }
-
-  /** Counts a stateless message as in flight until it settles, for drain(). */
-  private track(reply: Promise<unknown>): Promise<unknown> {
-    this.statelessPending++;
-    return reply.finally(() => {
+  /** A message of `activation` (none: of a stateless kind) is answered. */
+  settled(activation: Activation | undefined): void {
+    if (activation) {
+      activation.pending--;
+      activation.lastActive = Date.now();
+    } else {
       this.statelessPending--;
-      if (this.drained && this.pendingTotal() === 0) this.drained();
-    });
+    }
+    if (this.drained && this.pendingTotal() === 0) this.drained();
   }
 
   /** A stateless kind has nothing to keep consistent, so its messages need neither an activation nor
@@ -314,7 +315,9 @@ export class Supervisor<State> {
       mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
     });
     if (state === null) return { loaded: true, state: this.kind.initialState(ctx.key), version: 0 };
-    return { loaded: true, state, version: outcome.journal ? current.version : current.version + 1 };
+    // A journal write leaves the version, and usually the state object, as they were (no new slot).
+    if (outcome.journal) return state === current.state ? current : { loaded: true, state, version: current.version };
+    return { loaded: true, state, version: current.version + 1 };
   }
 
   /** Sends the reply once `write` (if any) has committed, then runs the outcome's after-commit work. */
