@@ -9,7 +9,7 @@ import { MethodTable } from '../actors/runtime/method-table.js';
 import type { OperatorKey } from '../actors/runtime/operator-key.js';
 import { ActorRuntime } from '../actors/runtime/runtime.js';
 import { OrmSnapshotStore } from '../actors/runtime/snapshot-store.js';
-import { notFound, unavailable, type HsError } from '../protocol/errors.js';
+import { asHsError, notFound, unavailable, type HsError } from '../protocol/errors.js';
 import { encodeMessage } from '../schemas/index.js';
 import type { Bus, Subscription } from '../transport/bus.js';
 import { ActorClient, serveModule, type EnvelopeHandler, type TypedHandler } from '../transport/envelope.js';
@@ -119,7 +119,7 @@ export class ShardHost {
     return (module, key, method, request, deadline, answer, fail) => {
       const link = this.linkFor(key);
       if (link === 'own') own(module, key, method, request, deadline, answer, fail);
-      else this.callOtherThread(link, module, key, method, request, deadline).then(answer, fail);
+      else this.callOtherThread(link, module, key, method, request, deadline).then(answer, (error: unknown) => fail(asHsError(error)));
     };
   }
 

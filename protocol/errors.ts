@@ -35,3 +35,5 @@ export const preconditionFailed = (message: string): HsError => new HsError(Erro
 export const deadlineExceeded = (message: string): HsError => new HsError(ErrorCode.DEADLINE_EXCEEDED, message);
 export const unavailable = (message: string): HsError => new HsError(ErrorCode.UNAVAILABLE, message);
 export const internal = (message: string): HsError => new HsError(ErrorCode.INTERNAL, message);
+/** The bus path's contract for errors: an HsError as it is, anything else INTERNAL without its details. */
+export const asHsError = (error: unknown): HsError => (error instanceof HsError ? error : internal('request failed'));

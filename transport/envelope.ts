@@ -4,7 +4,7 @@
 // deadline), because a round trip through the NATS server costs more CPU than most actor turns.
 import { randomUUID } from 'node:crypto';
 import { encodeMessage, hs, type Encodable } from '../schemas/index.js';
-import { badRequest, deadlineExceeded, HsError, internal } from '../protocol/errors.js';
+import { asHsError, badRequest, deadlineExceeded, HsError } from '../protocol/errors.js';
 import type { Bus, Subscription } from './bus.js';
 import { actorSubject, shardSubject } from './subjects.js';
 
@@ -66,9 +66,8 @@ export class ActorClient {
   sendTyped<Request, Reply>(module: string, key: string, method: string, request: Request,
     types: { request: Encodable<Request>; reply: { decode(bytes: Uint8Array): Reply } }, answer: (reply: Reply) => void, fail: (error: HsError) => void): void {
     const typed = this.local.get(module)?.typed;
-    const failTyped = (error: unknown) => fail(error instanceof HsError ? error : internal('request failed'));
-    if (typed) typed(module, key, method, request, Date.now() + this.defaultTimeoutMs, answer as (reply: unknown) => void, failTyped);
-    else this.callEncoded(module, key, method, request, types, {}).then(answer, failTyped);
+    if (typed) typed(module, key, method, request, Date.now() + this.defaultTimeoutMs, answer as (reply: unknown) => void, fail);
+    else this.callEncoded(module, key, method, request, types, {}).then(answer, (error: unknown) => fail(asHsError(error)));
   }
 
   private async callEncoded<Request, Reply>(module: string, key: string, method: string, request: Request,
@@ -101,9 +100,10 @@ export interface Placement {
 }
 
 /** An in-process handler of typed calls (see ActorClient.callTyped): settles each through `answer` or
- *  `fail`, once. */
+ *  `fail` (with an HsError), once. */
 export type TypedHandler = (module: string, key: string, method: string, request: unknown, deadline: number,
-  answer: (reply: unknown) => void, fail: (error: unknown) => void) => void;
+  answer: (reply: unknown) => void, fail: (error: HsError) => void) => void;
+
 
 /** Serves one module's shards: decodes each envelope, hands it to `handler`, and always replies, with
  *  the result or with a typed error. */
@@ -123,7 +123,7 @@ export async function serveModule(
       const body = await handler(module, request.key, request.method, request.body, deadline);
       return hs.common.ReplyEnvelope.encode({ requestId: request.requestId, body }).finish();
     } catch (error) {
-      return encodeError(request.requestId, error instanceof HsError ? error : internal('request failed'));
+      return encodeError(request.requestId, asHsError(error));
     }
   };
   const subscriptions: Subscription[] = [];
@@ -142,7 +142,7 @@ function withDeadline<T>(module: string, method: string, timeoutMs: number,
       resolve(reply);
     }, (error: unknown) => {
       clearTimeout(timer);
-      reject(error instanceof HsError ? error : internal('request failed'));
+      reject(asHsError(error));
     });
   });
 }

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { hs } from '../schemas/index.js';
-import { badRequest, ErrorCode, HsError, internal, notFound } from '../protocol/errors.js';
+import { asHsError, badRequest, ErrorCode, HsError, internal, notFound } from '../protocol/errors.js';
 import type { MethodTable, ResolvedMethod } from '../actors/runtime/method-table.js';
 import { GateRefusal, type RequestGate } from '../actors/runtime/actor-kind.js';
 import type { Bus } from './bus.js';
@@ -162,7 +162,7 @@ export class Gateway {
       const replyBytes = await this.options.actors.call(module, key, method, bytes, { timeoutMs: this.options.requestTimeoutMs });
       await sendReply(reply, format, resolved, replyBytes);
     } catch (error) {
-      await sendError(reply, format, error instanceof HsError ? error : internal('request failed'));
+      await sendError(reply, format, asHsError(error));
     } finally {
       this.options.observe?.(route, reply.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     }

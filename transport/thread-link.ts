@@ -4,7 +4,7 @@
 // postMessage costs far more than cloning a few hundred bytes.
 import type { MessagePort } from 'node:worker_threads';
 import type { hs } from '../schemas/index.js';
-import { HsError, internal, unavailable } from '../protocol/errors.js';
+import { asHsError, HsError, unavailable } from '../protocol/errors.js';
 import type { EnvelopeHandler } from './envelope.js';
 
 interface CallMessage {
@@ -86,7 +86,7 @@ export class ThreadLink {
       this.serve(call.module, call.key, call.method, call.body, call.deadline).then(
         (body) => this.send('replies', { id: call.id, body: compact(body) }),
         (error: unknown) => {
-          this.send('replies', { id: call.id, error: (error instanceof HsError ? error : internal('request failed')).toWire() });
+          this.send('replies', { id: call.id, error: asHsError(error).toWire() });
         },
       );
     }

@@ -10,7 +10,8 @@ import type { ActorContext, ActorKind, Outcome, WireType } from './actor-kind.js
 import type { SnapshotStore } from './snapshot-store.js';
 
 /**
- * One message and how to answer its caller. Settling it (once) also counts it out of its activation. A
+ * One message and how to answer its caller. Settling it (once) also counts it out of the messages in
+ * flight (its activation's, or its stateless kind's). A
  * class rather than an object of closures: tsx names every closure stored in a property (a
  * defineProperty call), which on the path of every message cost more than the rest of the call.
  */
