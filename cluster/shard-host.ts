@@ -110,8 +110,8 @@ export class ShardHost {
     };
   }
 
-  /** Typed calls (ActorClient.callTyped): this thread's actors take them as they are, another
-   *  thread's encoded (objects do not cross threads). */
+  /** Typed calls (ActorClient.callTyped and sendTyped): this thread's actors take them as they are,
+   *  another thread's encoded (objects do not cross threads). */
   private typedRouter(): TypedHandler {
     const own: TypedHandler = (module, key, method, request, deadline, answer, fail) => this.runtime.sendTyped(module, key, method, request, deadline, answer, fail);
     if (this.config.threads === 1) return own;

@@ -104,10 +104,14 @@ function requireLength(value: Uint8Array, bytes: number, name: string): void {
 const SUBKEY_CONTEXT_BYTES = 8;
 const KDF_KEY_BYTES = 32;
 
+function checkSubkeyId(id: number): void {
+  if (!Number.isSafeInteger(id) || id < 0) throw new RangeError('a subkey id is a non-negative integer');
+}
+
 function checkKdfArguments(key: Uint8Array, id: number, context: Uint8Array, bytes: number): void {
   requireLength(key, KDF_KEY_BYTES, 'a KDF key');
   requireLength(context, SUBKEY_CONTEXT_BYTES, 'a KDF context');
-  if (!Number.isSafeInteger(id) || id < 0) throw new RangeError('a subkey id is a non-negative integer');
+  checkSubkeyId(id);
   if (bytes < 16 || bytes > 64) throw new RangeError('subkeys are 16 to 64 bytes');
 }
 
@@ -217,7 +221,7 @@ export function xchachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arr
 function ratchetAead(open: boolean, key: Uint8Array, context: Uint8Array, useId: number, nextId: number,
   nonce: Uint8Array, aad: Uint8Array, input: Uint8Array): Uint8Array {
   checkKdfArguments(key, useId, context, CHACHA_KEY_BYTES);
-  checkKdfArguments(key, nextId, context, CHACHA_KEY_BYTES);
+  checkSubkeyId(nextId);
   checkAead(CHACHA, open, nonce, input);
   const heap = begin(key.length + context.length + CHACHA_KEY_BYTES + aeadStagedBytes(open, nonce, aad, input));
   const keyAt = put(heap, key);
