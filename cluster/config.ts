@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SettingsReader } from '../actors/runtime/settings.js';
+import { DEFAULT_PG_LANES } from '../actors/runtime/snapshot-store.js';
 import { DEFAULT_SHARD_COUNT } from '../transport/subjects.js';
 import type { DatabaseTarget } from './persistence/database.js';
 
@@ -27,6 +28,9 @@ export interface NodeConfig {
    *  default 1): the first runs the gateway too; each owns the shards whose number modulo the count
    *  is its index. */
   threads: number;
+  /** Transactions each thread may have in flight at once on PostgreSQL (DB_COMMIT_LANES); an actor's
+   *  writes always share one. */
+  commitLanes: number;
   /** True when neither NATS nor an external database is configured. */
   embedded: boolean;
 }
@@ -83,6 +87,7 @@ export function loadConfig(env: Source = process.env): NodeConfig {
     threads: read.text('NODE_THREADS') === 'auto'
       ? (natsUrl !== undefined && database.kind === 'postgresql' ? availableParallelism() : 1)
       : integer('NODE_THREADS', 1, 1, 64),
+    commitLanes: integer('DB_COMMIT_LANES', DEFAULT_PG_LANES, 1, 8),
     embedded: natsUrl === undefined && databaseUrl === undefined,
   };
   // Threads share nothing in memory: live-listener notifications need a real bus, and concurrent

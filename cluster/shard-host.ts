@@ -71,7 +71,7 @@ export class ShardHost {
     const deps = { domain: config.domain, actors, bus, orm, log, env, operatorKey: () => (operatorKey ??= loadOperatorKey(env, log)) };
     const modules = await Promise.all(options.modules.map((build) => build(deps)));
     const methods = new MethodTable(modules);
-    const store = new OrmSnapshotStore(orm);
+    const store = new OrmSnapshotStore(orm, { lanes: config.commitLanes });
     teardown.add('snapshots flushed', () => store.close());
     const runtime = new ActorRuntime(methods, store, log, { idleMs: config.actorIdleMs });
     teardown.add('actors drained', () => runtime.drain());

@@ -51,50 +51,23 @@ interface RowChange {
 }
 
 /**
- * MikroORM-backed store with group commit: writes that arrive while a transaction is in flight go
- * into the next one, together. Within a transaction, consecutive writes of one actor collapse into one
- * row change (only the last state is ever read back), and row changes become a few multi-row
- * statements, so the cost per write is a fraction of a round trip. Each write is acknowledged only
- * once its transaction has committed.
+ * One pipeline of group commits: writes that arrive while its transaction is in flight go into its
+ * next one, together. An actor's writes always take the same lane, so they commit in order.
  */
-export class OrmSnapshotStore implements SnapshotStore {
+class CommitLane {
   private queue: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
-  private readonly sql: SqlTransactions;
-  private readonly maxBatch: number;
 
-  /**
-   * `maxBatch`: the most writes one transaction takes. PostgreSQL defaults to 256: past a few hundred
-   * rows a larger commit saves little per row (its round trip and flush are already spread thin) but
-   * holds every write in it until the last is written, while the actors whose replies wait on it have
-   * nothing else to do. Smaller commits keep the database and the node busy at once: the QS bench went
-   * from 44,000-51,000 to 56,000-67,000 messages/s on one thread (docs/qs.md). SQLite, whose driver
-   * blocks the thread for each commit's flush, takes 2,000.
-   */
-  constructor(private readonly orm: MikroORM, maxBatch?: number) {
-    this.sql = sqlTransactions(orm);
-    this.maxBatch = maxBatch ?? (this.sql.postgres ? 256 : 2000);
-  }
+  constructor(
+    private readonly commit: (batch: PendingWrite[]) => Promise<void>,
+    private readonly maxBatch: number,
+    /** Event-loop turns a batch may wait to fill (see gather). */
+    private readonly gatherTurns: number,
+  ) {}
 
-  async load(kind: string, key: string): Promise<Snapshot | undefined> {
-    const rows = await this.orm.em.getConnection().execute<{ version: number; data: Buffer }[]>(
-      'select version, data from actor_snapshot where kind = ? and key = ?', [kind, key]);
-    const row = rows[0];
-    return row ? { version: Number(row.version), data: new Uint8Array(row.data) } : undefined;
-  }
-
-  save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: RecordWrite[] = []): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ kind, key, expectedVersion, data, records, resolve, reject });
-      this.flushing ??= this.flushLoop();
-    });
-  }
-
-  append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ kind, key, expectedVersion: version, data: JOURNAL, records, stillValid, resolve, reject });
-      this.flushing ??= this.flushLoop();
-    });
+  push(write: PendingWrite): void {
+    this.queue.push(write);
+    this.flushing ??= this.flushLoop();
   }
 
   async close(): Promise<void> {
@@ -104,8 +77,7 @@ export class OrmSnapshotStore implements SnapshotStore {
   private async flushLoop(): Promise<void> {
     while (this.queue.length > 0) {
       await this.gather();
-      const batch = this.queue.splice(0, this.maxBatch);
-      await this.commit(batch);
+      await this.commit(this.queue.splice(0, this.maxBatch));
     }
     this.flushing = undefined;
   }
@@ -119,12 +91,90 @@ export class OrmSnapshotStore implements SnapshotStore {
     // An actor's next message runs in the turn after the one that queued its previous write, so a
     // batch is complete only after two turns without growth.
     let quietTurns = 0;
-    const turns = this.sql.postgres ? 1 : 64;
-    for (let turn = 0; turn < turns && quietTurns < 2 && this.queue.length < this.maxBatch; turn++) {
+    for (let turn = 0; turn < this.gatherTurns && quietTurns < 2 && this.queue.length < this.maxBatch; turn++) {
       const before = this.queue.length;
       await new Promise((resolve) => setImmediate(resolve));
       quietTurns = this.queue.length === before ? quietTurns + 1 : 0;
     }
+  }
+}
+
+/** Commit lanes on PostgreSQL unless configured (DB_COMMIT_LANES); see OrmSnapshotStore. */
+export const DEFAULT_PG_LANES = 3;
+
+/** Which lane an actor's writes take: any function of the key that spreads keys evenly will do (keys
+ *  are ids, hex or base64, or names; the last characters differ most). */
+export function laneOf(key: string, lanes: number): number {
+  let hash = 0;
+  for (let i = Math.max(0, key.length - 8); i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+  return (hash >>> 0) % lanes;
+}
+
+/** Store options; the defaults suit the database (PostgreSQL or SQLite). */
+export interface SnapshotStoreOptions {
+  /** The most writes one transaction takes. */
+  maxBatch?: number;
+  /** Transactions in flight at once (each on its own connection); an actor's writes stay in one. */
+  lanes?: number;
+}
+
+/**
+ * MikroORM-backed store with group commit, in a few lanes that commit side by side. Within a
+ * transaction, consecutive writes of one actor collapse into one row change (only the last state is
+ * ever read back), and row changes become a few multi-row statements, so the cost per write is a
+ * fraction of a round trip. Each write is acknowledged only once its transaction has committed.
+ */
+export class OrmSnapshotStore implements SnapshotStore {
+  private readonly sql: SqlTransactions;
+  private readonly lanes: CommitLane[];
+
+  /**
+   * `maxBatch`: PostgreSQL defaults to 256: past a few hundred rows a larger commit saves little per
+   * row (its round trip and flush are already spread thin) but holds every write in it until the last
+   * is written, while the actors whose replies wait on it have nothing else to do. Smaller commits keep
+   * the database and the node busy at once: the QS bench went from 44,000-51,000 to 56,000-67,000
+   * messages/s on one thread (docs/qs.md). SQLite, whose driver blocks the thread for each commit's
+   * flush, takes 2,000.
+   *
+   * `lanes`: PostgreSQL defaults to DEFAULT_PG_LANES. With one, the QS bench's commit loop was busy
+   * 99% of the time with about two batches waiting behind each commit, while the node thread idled a
+   * third of the time and the database used under half a core: a commit's round trip and the node's
+   * turn to read its answer are latency that other transactions in flight hide (idle 34% -> 5% with
+   * three; docs/qs.md). SQLite has one writer.
+   */
+  constructor(private readonly orm: MikroORM, options: SnapshotStoreOptions = {}) {
+    this.sql = sqlTransactions(orm);
+    const postgres = this.sql.postgres;
+    const maxBatch = options.maxBatch ?? (postgres ? 256 : 2000);
+    const lanes = postgres ? options.lanes ?? DEFAULT_PG_LANES : 1;
+    this.lanes = Array.from({ length: lanes }, () => new CommitLane((batch) => this.commit(batch), maxBatch, postgres ? 1 : 64));
+  }
+
+  async load(kind: string, key: string): Promise<Snapshot | undefined> {
+    const rows = await this.orm.em.getConnection().execute<{ version: number; data: Buffer }[]>(
+      'select version, data from actor_snapshot where kind = ? and key = ?', [kind, key]);
+    const row = rows[0];
+    return row ? { version: Number(row.version), data: new Uint8Array(row.data) } : undefined;
+  }
+
+  save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: RecordWrite[] = []): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.laneFor(key).push({ kind, key, expectedVersion, data, records, resolve, reject });
+    });
+  }
+
+  append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.laneFor(key).push({ kind, key, expectedVersion: version, data: JOURNAL, records, stillValid, resolve, reject });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.close()));
+  }
+
+  private laneFor(key: string): CommitLane {
+    return this.lanes.length === 1 ? this.lanes[0]! : this.lanes[laneOf(key, this.lanes.length)]!;
   }
 
   private async commit(assembled: PendingWrite[]): Promise<void> {

@@ -22,12 +22,14 @@ test('NATS and PostgreSQL are taken from the environment', (t) => {
   t.deepEqual(config.database, { kind: 'postgresql', url: 'postgresql://hs:secret@db:5432/hs' });
   t.is(config.domain, 'example.org');
   t.is(config.port, 9000);
+  t.is(config.commitLanes, 3);
   t.notRegex(JSON.stringify(describeConfig(config)), /secret/);
 });
 
 test('bad values are all reported, each with what was expected', (t) => {
-  const error = t.throws(() => loadConfig({ PORT: 'eighty', HS_DOMAIN: 'not a domain', NATS_URL: 'http://x', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', SHARD_COUNT: '0' }), { instanceOf: SettingsError });
-  t.is(error?.problems.length, 6);
+  const error = t.throws(() => loadConfig({ PORT: 'eighty', HS_DOMAIN: 'not a domain', NATS_URL: 'http://x', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', SHARD_COUNT: '0', DB_COMMIT_LANES: '9' }), { instanceOf: SettingsError });
+  t.is(error?.problems.length, 7);
+  t.regex(error!.message, /DB_COMMIT_LANES must be an integer from 1 to 8, got "9"/);
   t.regex(error!.message, /PORT must be an integer from 0 to 65535, got "eighty"/);
   t.regex(error!.message, /DATABASE_URL must be postgresql:/);
 });

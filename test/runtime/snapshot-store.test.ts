@@ -1,9 +1,10 @@
 // The snapshot store on PostgreSQL and SQLite: version fencing, group commit with collapsed chains,
-// deletes, records written only with the state they belong to, and journal writes (records alone).
+// deletes, records written only with the state they belong to, journal writes (records alone), and
+// commit lanes that do not wait for each other.
 import test from 'ava';
 import type { MikroORM } from '@mikro-orm/core';
 import { ErrorCode, HsError } from '../../protocol/errors.js';
-import { OrmSnapshotStore } from '../../actors/runtime/snapshot-store.js';
+import { laneOf, OrmSnapshotStore, type SnapshotStoreOptions } from '../../actors/runtime/snapshot-store.js';
 import { openDatabase, type DatabaseTarget } from '../../cluster/persistence/database.js';
 import { createTestEnvironment, type Backend } from '../helpers/node.js';
 import { join } from 'node:path';
@@ -13,7 +14,9 @@ const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
   const database = backend === 'nats-postgres' ? 'postgresql' : 'sqlite';
 
-  const withStore = async (work: (store: OrmSnapshotStore, orm: MikroORM) => Promise<void>): Promise<void> => {
+  // Tests of what one batch does pin one lane: with several, writes of different actors may go into
+  // different transactions.
+  const withStore = async (work: (store: OrmSnapshotStore, orm: MikroORM) => Promise<void>, options: SnapshotStoreOptions = { lanes: 1 }): Promise<void> => {
     const environment = await createTestEnvironment(backend);
     const target: DatabaseTarget = environment.env.DATABASE_URL
       ? { kind: 'postgresql', url: environment.env.DATABASE_URL }
@@ -22,7 +25,7 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
     try {
       // A scratch table for records, as a module's migration would create.
       await orm.em.getConnection().execute('create table store_test_record (owner varchar(20) not null, n integer not null)');
-      await work(new OrmSnapshotStore(orm), orm);
+      await work(new OrmSnapshotStore(orm, options), orm);
     } finally {
       await orm.close();
       await environment.cleanup();
@@ -160,4 +163,31 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
       t.deepEqual(await recordsOf(orm, 'many'), many.map((record) => record.values.n));
     });
   });
+
+  if (database === 'postgresql') {
+    test(`${database}: an actor's writes keep to one lane, in order, and a blocked lane holds up no other`, async (t) => {
+      await withStore(async (store, orm) => {
+        const keys = Array.from({ length: 40 }, (_, i) => `actor-${i}`);
+        const blockedKey = keys[0]!;
+        const freeKey = keys.find((key) => laneOf(key, 3) !== laneOf(blockedKey, 3))!;
+        await Promise.all([store.save('k', blockedKey, 0, bytes(0)), store.save('k', freeKey, 0, bytes(0))]);
+        // Another connection holds the blocked actor's row: its lane's next transaction waits for it.
+        const holder = orm.em.fork();
+        await holder.begin();
+        await holder.getConnection().execute('select version from actor_snapshot where kind = ? and key = ? for update', ['k', blockedKey], 'all', holder.getTransactionContext());
+        const blocked = store.save('k', blockedKey, 1, bytes(1));
+        t.is(await store.save('k', freeKey, 1, bytes(1)), 2);
+        // Meanwhile many actors of the other lanes, each a chain of writes with records: every chain
+        // commits, in order.
+        const others = keys.slice(2).filter((key) => laneOf(key, 3) !== laneOf(blockedKey, 3));
+        const chains = await Promise.all(others.map((key) => Promise.all(Array.from({ length: 20 }, (_, i) =>
+          store.append('k', key, 0, [{ insertInto: 'store_test_record', values: { owner: key, n: i } }], () => true)))));
+        t.true(chains.every((versions) => versions.length === 20 && versions.every((version) => version === 0)));
+        for (const key of others) t.deepEqual(await recordsOf(orm, key), Array.from({ length: 20 }, (_, i) => i));
+        await holder.commit();
+        t.is(await blocked, 2);
+        t.deepEqual(await store.load('k', blockedKey), { version: 2, data: bytes(1) });
+      }, { lanes: 3 });
+    });
+  }
 }
