@@ -18,7 +18,7 @@ import { openDatabase } from '../cluster/persistence/database.js';
 import { youngGenerationMb } from '../cluster/shard-threads.js';
 import { createTestDatabase } from '../test/helpers/database.js';
 import { timed } from './concurrency.js';
-import { FANOUT, IN_FLIGHT, MESSAGES, PAYLOAD_BYTES, QUEUES, rawInserts, THREADS } from './qs.js';
+import { FANOUT, IN_FLIGHT, MESSAGES, PAYLOAD_BYTES, QUEUES, rawInserts, FLOOR_THREADS as THREADS } from './qs.js';
 
 interface ThreadData {
   floorEntry: true;
