@@ -102,11 +102,11 @@ class CommitLane {
 /** Commit lanes on PostgreSQL unless configured (DB_COMMIT_LANES); see OrmSnapshotStore. */
 export const DEFAULT_PG_LANES = 3;
 
-/** Which lane an actor's writes take: any function of the key that spreads keys evenly will do (keys
- *  are ids, hex or base64, or names; the last characters differ most). */
+/** Which lane an actor's writes take: a hash of the whole key (names may share long suffixes, such as
+ *  a domain), so keys spread evenly. */
 export function laneOf(key: string, lanes: number): number {
   let hash = 0;
-  for (let i = Math.max(0, key.length - 8); i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+  for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
   return (hash >>> 0) % lanes;
 }
 
