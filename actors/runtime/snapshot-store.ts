@@ -11,6 +11,19 @@ export interface Snapshot {
   data: Uint8Array;
 }
 
+/** Hears how one write ended: `committed` with the actor's version after it, or `failed`; once. */
+export interface WriteSink {
+  committed(version: number): void;
+  failed(error: unknown): void;
+}
+
+/** A journal write's sink also says, when the write's transaction is assembled, whether the write
+ *  still stands: false (an earlier write of the actor failed, so this one builds on a state the
+ *  database never held) refuses it with CONFLICT. */
+export interface JournalSink extends WriteSink {
+  stillValid(): boolean;
+}
+
 export interface SnapshotStore {
   load(kind: string, key: string): Promise<Snapshot | undefined>;
   /** Writes `data` if the stored version is still `expectedVersion` (0: no row yet); returns the new
@@ -22,6 +35,11 @@ export interface SnapshotStore {
    *  (an earlier write of the actor failed, so this one builds on a state the database never held)
    *  refuses it with CONFLICT. */
   append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number>;
+  /** save and append without a promise: `sink` hears the outcome. The runtime writes this way, once
+   *  per message, with one object per write where a promise cost a promise, its resolving functions
+   *  and the reactions' closures. */
+  saveTo(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: RecordWrite[], sink: WriteSink): void;
+  appendTo(kind: string, key: string, version: number, records: RecordWrite[], sink: JournalSink): void;
   close(): Promise<void>;
 }
 
@@ -35,9 +53,27 @@ interface PendingWrite {
   expectedVersion: number;
   data: SnapshotData;
   records: RecordWrite[];
-  stillValid?: () => boolean;
-  resolve(version: number): void;
-  reject(error: unknown): void;
+  /** A JournalSink when `data` is JOURNAL. */
+  sink: WriteSink;
+}
+
+/** Tells a write's sink that it committed. A sink that throws must not keep the other writes of the
+ *  batch from hearing theirs: its error is rethrown on its own (as an uncaught error, like a throwing
+ *  promise reaction's). */
+function commitWrite(write: PendingWrite, version: number): void {
+  try {
+    write.sink.committed(version);
+  } catch (error) {
+    queueMicrotask(() => { throw error; });
+  }
+}
+
+function failWrite(write: PendingWrite, failure: unknown): void {
+  try {
+    write.sink.failed(failure);
+  } catch (error) {
+    queueMicrotask(() => { throw error; });
+  }
 }
 
 /** One row change that stands for one or more consecutive writes of the same actor. */
@@ -158,15 +194,19 @@ export class OrmSnapshotStore implements SnapshotStore {
   }
 
   save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: RecordWrite[] = []): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.laneFor(key).push({ kind, key, expectedVersion, data, records, resolve, reject });
-    });
+    return new Promise((committed, failed) => this.saveTo(kind, key, expectedVersion, data, records, { committed, failed }));
   }
 
   append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.laneFor(key).push({ kind, key, expectedVersion: version, data: JOURNAL, records, stillValid, resolve, reject });
-    });
+    return new Promise((committed, failed) => this.appendTo(kind, key, version, records, { committed, failed, stillValid }));
+  }
+
+  saveTo(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: RecordWrite[], sink: WriteSink): void {
+    this.laneFor(key).push({ kind, key, expectedVersion, data, records, sink });
+  }
+
+  appendTo(kind: string, key: string, version: number, records: RecordWrite[], sink: JournalSink): void {
+    this.laneFor(key).push({ kind, key, expectedVersion: version, data: JOURNAL, records, sink });
   }
 
   async close(): Promise<void> {
@@ -180,8 +220,8 @@ export class OrmSnapshotStore implements SnapshotStore {
   private async commit(assembled: PendingWrite[]): Promise<void> {
     const batch: PendingWrite[] = [];
     for (const write of assembled) {
-      if (!write.stillValid || write.stillValid()) batch.push(write);
-      else write.reject(conflict(`${write.kind} actor: a write before this one failed`));
+      if (write.data !== JOURNAL || (write.sink as JournalSink).stillValid()) batch.push(write);
+      else failWrite(write, conflict(`${write.kind} actor: a write before this one failed`));
     }
     if (batch.length === 0) return;
     if (await this.commitAlone(batch)) return;
@@ -205,13 +245,13 @@ export class OrmSnapshotStore implements SnapshotStore {
       });
     } catch (error) {
       const failure = unavailable(`snapshot write failed: ${(error as Error).message}`);
-      for (const write of batch) write.reject(failure);
+      for (const write of batch) failWrite(write, failure);
       return;
     }
     for (const write of batch) {
       const version = committed.get(write);
-      if (version !== undefined) write.resolve(version);
-      else write.reject(conflict(`${write.kind} actor state changed concurrently (expected version ${write.expectedVersion})`));
+      if (version !== undefined) commitWrite(write, version);
+      else failWrite(write, conflict(`${write.kind} actor state changed concurrently (expected version ${write.expectedVersion})`));
     }
   }
 
@@ -235,10 +275,10 @@ export class OrmSnapshotStore implements SnapshotStore {
       await this.sql.alone(statement.sql, statement.params, prepared);
     } catch (error) {
       const failure = unavailable(`snapshot write failed: ${(error as Error).message}`);
-      for (const write of batch) write.reject(failure);
+      for (const write of batch) failWrite(write, failure);
       return true;
     }
-    for (const write of batch) write.resolve(write.expectedVersion);
+    for (const write of batch) commitWrite(write, write.expectedVersion);
     return true;
   }
 

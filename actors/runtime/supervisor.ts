@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { encodeMessage } from '../../schemas/index.js';
 import { badRequest, deadlineExceeded, HsError, internal, notFound, unavailable } from '../../protocol/errors.js';
 import type { ActorContext, ActorKind, Outcome, WireType } from './actor-kind.js';
-import type { SnapshotStore } from './snapshot-store.js';
+import type { JournalSink, SnapshotStore } from './snapshot-store.js';
 
 /**
  * One message and how to answer its caller. Settling it (once) also counts it out of the messages in
@@ -81,9 +81,60 @@ interface Activation {
   lastActive: number;
   /** The newest write not yet known to have committed. Replies wait for it, so nobody is told of a
    *  state the database might not hold. */
-  lastWrite: Promise<number> | undefined;
+  lastWrite: WriteInFlight | undefined;
   /** A write failed: the in-memory state is ahead of the database and must be reloaded. */
   stale: boolean;
+}
+
+/**
+ * One write of an activation on its way to the database, as the store's sink: once it has committed
+ * it answers the mail that made it (then runs the outcome's after-commit work); if it fails, the
+ * activation is stale and the mail is refused. Replies of later messages that wrote nothing wait for
+ * it (`whenSettled`). One object per write instead of a promise with its reactions.
+ */
+class WriteInFlight implements JournalSink {
+  /** undefined while in flight; then null (committed) or the error it failed with. */
+  private outcome: HsError | null | undefined;
+  private waiting: ((error: HsError | null) => void)[] | undefined;
+
+  constructor(
+    private readonly supervisor: Supervisor<unknown>,
+    private readonly activation: Activation,
+    private readonly mail: Mail,
+    private readonly reply: unknown,
+    private readonly afterCommit: (() => void) | undefined,
+  ) {}
+
+  stillValid(): boolean {
+    return !this.activation.stale;
+  }
+
+  committed(): void {
+    if (this.activation.lastWrite === this) this.activation.lastWrite = undefined;
+    this.outcome = null;
+    this.supervisor.deliver(this.mail, this.reply, this.afterCommit);
+    this.wake(null);
+  }
+
+  failed(error: unknown): void {
+    this.activation.stale = true;
+    const failure = error instanceof HsError ? error : unavailable('could not persist actor state');
+    this.outcome = failure;
+    this.mail.reject(failure);
+    this.wake(failure);
+  }
+
+  /** Calls `done` once the write has settled (at once if it has): with null, or the error it failed with. */
+  whenSettled(done: (error: HsError | null) => void): void {
+    if (this.outcome !== undefined) done(this.outcome);
+    else (this.waiting ??= []).push(done);
+  }
+
+  private wake(outcome: HsError | null): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) for (const done of waiting) done(outcome);
+  }
 }
 
 /** nact names allow a restricted alphabet; base64url fits it and keeps keys distinct. */
@@ -300,21 +351,12 @@ export class Supervisor<State> {
     }
     // Records without a new state still bump the version, which fences them like any write.
     const state = outcome.state === undefined ? current.state : outcome.state;
-    const write = outcome.journal
-      ? this.store.append(this.kind.name, ctx.key, current.version, outcome.records!, () => !activation.stale)
-      : this.store.save(this.kind.name, ctx.key, current.version, state === null ? null : this.kind.encodeState(state), outcome.records);
+    // Encoded first: should encoding throw, no write is left in flight that would never settle.
+    const data = outcome.journal || state === null ? null : this.kind.encodeState(state);
+    const write = new WriteInFlight(this as Supervisor<unknown>, activation, mail, reply, outcome.afterCommit);
     activation.lastWrite = write;
-    const afterCommit = outcome.afterCommit;
-    // One reaction does both the bookkeeping and the reply. (Inline arrows, not named closures: tsx
-    // names every named function it creates, a defineProperty call that showed up at 2% of the QS
-    // enqueue profile.)
-    write.then(() => {
-      if (activation.lastWrite === write) activation.lastWrite = undefined;
-      this.deliver(mail, reply, afterCommit);
-    }, (error: unknown) => {
-      activation.stale = true;
-      mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
-    });
+    if (outcome.journal) this.store.appendTo(this.kind.name, ctx.key, current.version, outcome.records!, write);
+    else this.store.saveTo(this.kind.name, ctx.key, current.version, data, outcome.records ?? [], write);
     if (state === null) return { loaded: true, state: this.kind.initialState(ctx.key), version: 0 };
     // A journal write leaves the version, and usually the state object, as they were (no new slot).
     if (outcome.journal) return state === current.state ? current : { loaded: true, state, version: current.version };
@@ -322,17 +364,19 @@ export class Supervisor<State> {
   }
 
   /** Sends the reply once `write` (if any) has committed, then runs the outcome's after-commit work. */
-  private replyAfter(write: Promise<number> | undefined, mail: Mail, reply: unknown, afterCommit: (() => void) | undefined): void {
+  private replyAfter(write: WriteInFlight | undefined, mail: Mail, reply: unknown, afterCommit: (() => void) | undefined): void {
     if (!write) {
       this.deliver(mail, reply, afterCommit);
       return;
     }
-    write.then(() => this.deliver(mail, reply, afterCommit), (error: unknown) => {
-      mail.reject(error instanceof HsError ? error : unavailable('could not persist actor state'));
+    write.whenSettled((error) => {
+      if (error) mail.reject(error);
+      else this.deliver(mail, reply, afterCommit);
     });
   }
 
-  private deliver(mail: Mail, reply: unknown, afterCommit: (() => void) | undefined): void {
+  /** Answers `mail`, then runs the after-commit work (for WriteInFlight too). */
+  deliver(mail: Mail, reply: unknown, afterCommit: (() => void) | undefined): void {
     mail.resolve(reply);
     if (!afterCommit) return;
     try {
@@ -344,7 +388,8 @@ export class Supervisor<State> {
 
   /** Loads the last committed state, after the writes still in flight have settled. */
   private async reload(key: string, activation: Activation): Promise<Loaded<State>> {
-    await activation.lastWrite?.catch(() => undefined);
+    const pending = activation.lastWrite;
+    if (pending) await new Promise<void>((resolve) => pending.whenSettled(() => resolve()));
     activation.lastWrite = undefined;
     activation.stale = false;
     return this.load(key);
