@@ -79,14 +79,15 @@ class ConfigCache {
   private readonly entries = new Map<number, CacheEntry>();
   constructor(private readonly capacity: number) {}
 
-  /** The opened config: at once for a config opened before, else once `opener` has opened it. */
-  open(sealed: hs.qs.ISealedQueueConfig, opener: () => Promise<Envelope>): Envelope | Promise<Envelope> {
+  /** The opened config: at once for a config opened before, else once `opener` has opened it.
+   *  (`opener` takes `sealed` rather than closing over it: no closure per hit.) */
+  open(sealed: hs.qs.ISealedQueueConfig, opener: (sealed: hs.qs.ISealedQueueConfig) => Promise<Envelope>): Envelope | Promise<Envelope> {
     const enc = sealed.enc ?? EMPTY;
     const ciphertext = sealed.ciphertext ?? EMPTY;
     const hint = bytesHint(enc);
     const cached = this.entries.get(hint);
     if (cached && sameBytes(cached.enc, enc) && sameBytes(cached.ciphertext, ciphertext)) return cached.opened ?? cached.opening;
-    const opening = opener();
+    const opening = opener(sealed);
     if (this.capacity === 0) return opening;
     if (cached) this.entries.delete(hint);
     else if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
@@ -117,7 +118,7 @@ export function fanOutKind(ctx: QsContext): ActorKind<Stateless> {
     // Federated enqueue (another homeserver's queues) is not implemented yet: such configs are refused.
     const sealed = config.sealedConfig;
     if (config.clientHomeserverDomain !== ctx.domain || !sealed) return undefined;
-    const envelope = cache.open(sealed, () => openSealed(sealed));
+    const envelope = cache.open(sealed, openSealed);
     return envelope instanceof Promise ? envelope.catch(refusedAsUndefined) : envelope;
   };
 
