@@ -134,6 +134,8 @@ export function describeConfig(config: NodeConfig): Record<string, unknown> {
     port: config.port,
     shardCount: config.shardCount,
     threads: config.threads,
+    // SQLite always commits in one lane.
+    commitLanes: config.database.kind === 'postgresql' ? config.commitLanes : 1,
   };
 }
 

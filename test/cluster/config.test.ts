@@ -23,6 +23,7 @@ test('NATS and PostgreSQL are taken from the environment', (t) => {
   t.is(config.domain, 'example.org');
   t.is(config.port, 9000);
   t.is(config.commitLanes, 3);
+  t.is(describeConfig(config).commitLanes, 3);
   t.notRegex(JSON.stringify(describeConfig(config)), /secret/);
 });
 
