@@ -8,6 +8,7 @@
 // bench/qs's enqueue_cpu_us_per_message against with_crypto.cpu_us_per_message is what the
 // implementation adds to the shape.
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { dispatch, spawn, start, type Ref } from 'nact';
 import { encodeMessage, hs } from '../schemas/index.js';
@@ -18,7 +19,10 @@ import { openDatabase } from '../cluster/persistence/database.js';
 import { youngGenerationMb } from '../cluster/shard-threads.js';
 import { createTestDatabase } from '../test/helpers/database.js';
 import { timed } from './concurrency.js';
-import { FANOUT, IN_FLIGHT, MESSAGES, PAYLOAD_BYTES, QUEUES, rawInserts, FLOOR_THREADS as THREADS } from './qs.js';
+import { FANOUT, IN_FLIGHT, MESSAGES, PAYLOAD_BYTES, QUEUES, rawInserts } from './qs.js';
+
+/** One thread per core (BENCH_QS_THREADS to compare), as the shape has been measured since session 5. */
+const THREADS = Number(process.env.BENCH_QS_THREADS ?? availableParallelism());
 
 interface ThreadData {
   floorEntry: true;

@@ -12,7 +12,6 @@
 // an enqueue phase of BENCH_QS_MESSAGES messages right after its own pg_insert_per_s; `rounds` lists
 // them all.
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { generateHpkeKeyPair, generateSigningKeyPair, randomBytes } from '../protocol/crypto/index.js';
 import { sealQueueConfig } from '../protocol/qs/queue-config.js';
 import { localEnqueue } from '../actors/qs/fanout.js';
@@ -43,8 +42,6 @@ export const PAYLOAD_BYTES = 256;
 // give a node one thread per core it has to itself; here PostgreSQL shares the two cores, and one
 // thread with commit lanes measured above two (ratio 0.48-0.51 against 0.36-0.43, docs/qs.md).
 export const THREADS = Number(process.env.BENCH_QS_THREADS ?? 1);
-/** The bare shape's threads (bench/qs-floor): one per core, as it was measured since session 5. */
-export const FLOOR_THREADS = Number(process.env.BENCH_QS_THREADS ?? availableParallelism());
 /** The node's commit lanes per thread (DB_COMMIT_LANES, passed through to compare). */
 const COMMIT_LANES = process.env.DB_COMMIT_LANES ?? String(DEFAULT_PG_LANES);
 

@@ -28,8 +28,8 @@ export interface NodeConfig {
    *  default 1): the first runs the gateway too; each owns the shards whose number modulo the count
    *  is its index. */
   threads: number;
-  /** Transactions each thread may have in flight at once on PostgreSQL (DB_COMMIT_LANES); an actor's
-   *  writes always share one. */
+  /** Transactions each thread may have in flight at once (DB_COMMIT_LANES on PostgreSQL; always 1 on
+   *  SQLite); an actor's writes always share one. */
   commitLanes: number;
   /** True when neither NATS nor an external database is configured. */
   embedded: boolean;
@@ -70,6 +70,10 @@ export function loadConfig(env: Source = process.env): NodeConfig {
   const logLevel = text('LOG_LEVEL', 'info')!;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
 
+  // Checked whatever the database; SQLite has one writer, so one lane.
+  const lanesSetting = integer('DB_COMMIT_LANES', DEFAULT_PG_LANES, 1, 8);
+  const commitLanes = database.kind === 'postgresql' ? lanesSetting : 1;
+
   const config: NodeConfig = {
     domain,
     natsUrl,
@@ -87,7 +91,7 @@ export function loadConfig(env: Source = process.env): NodeConfig {
     threads: read.text('NODE_THREADS') === 'auto'
       ? (natsUrl !== undefined && database.kind === 'postgresql' ? availableParallelism() : 1)
       : integer('NODE_THREADS', 1, 1, 64),
-    commitLanes: integer('DB_COMMIT_LANES', DEFAULT_PG_LANES, 1, 8),
+    commitLanes,
     embedded: natsUrl === undefined && databaseUrl === undefined,
   };
   // Threads share nothing in memory: live-listener notifications need a real bus, and concurrent
@@ -134,8 +138,7 @@ export function describeConfig(config: NodeConfig): Record<string, unknown> {
     port: config.port,
     shardCount: config.shardCount,
     threads: config.threads,
-    // SQLite always commits in one lane.
-    commitLanes: config.database.kind === 'postgresql' ? config.commitLanes : 1,
+    commitLanes: config.commitLanes,
   };
 }
 

@@ -24,21 +24,17 @@ export interface JournalSink extends WriteSink {
   stillValid(): boolean;
 }
 
+/** What the runtime needs of a store. Writes report to a sink rather than a promise: the runtime
+ *  writes once per message, and one object per write replaced a promise, its resolving functions and
+ *  the reactions' closures. */
 export interface SnapshotStore {
   load(kind: string, key: string): Promise<Snapshot | undefined>;
-  /** Writes `data` if the stored version is still `expectedVersion` (0: no row yet); returns the new
-   *  version. `data === null` deletes the row. `records` run in the same transaction, after the
-   *  snapshot write and only if it succeeded. Rejects with CONFLICT when fenced out. */
-  save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records?: RecordWrite[]): Promise<number>;
-  /** Writes `records` alone, in order with the actor's other writes (a journal outcome): the snapshot
-   *  stays at `version`. `stillValid` is asked when the write's transaction is assembled; false
-   *  (an earlier write of the actor failed, so this one builds on a state the database never held)
-   *  refuses it with CONFLICT. */
-  append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number>;
-  /** save and append without a promise: `sink` hears the outcome. The runtime writes this way, once
-   *  per message, with one object per write where a promise cost a promise, its resolving functions
-   *  and the reactions' closures. */
+  /** Writes `data` if the stored version is still `expectedVersion` (0: no row yet); the sink hears
+   *  the new version. `data === null` deletes the row. `records` run in the same transaction, after
+   *  the snapshot write and only if it succeeded. Fails with CONFLICT when fenced out. */
   saveTo(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: RecordWrite[], sink: WriteSink): void;
+  /** Writes `records` alone, in order with the actor's other writes (a journal outcome): the snapshot
+   *  stays at `version`. */
   appendTo(kind: string, key: string, version: number, records: RecordWrite[], sink: JournalSink): void;
   close(): Promise<void>;
 }
@@ -57,20 +53,13 @@ interface PendingWrite {
   sink: WriteSink;
 }
 
-/** Tells a write's sink that it committed. A sink that throws must not keep the other writes of the
- *  batch from hearing theirs: its error is rethrown on its own (as an uncaught error, like a throwing
- *  promise reaction's). */
-function commitWrite(write: PendingWrite, version: number): void {
+/** Tells a write's sink how it ended: committed at `version`, or failed with `failure` when given. A
+ *  sink that throws must not keep the other writes of the batch from hearing theirs: its error is
+ *  rethrown on its own (as an uncaught error, like a throwing promise reaction's). */
+function tell(write: PendingWrite, version: number, failure?: unknown): void {
   try {
-    write.sink.committed(version);
-  } catch (error) {
-    queueMicrotask(() => { throw error; });
-  }
-}
-
-function failWrite(write: PendingWrite, failure: unknown): void {
-  try {
-    write.sink.failed(failure);
+    if (failure === undefined) write.sink.committed(version);
+    else write.sink.failed(failure);
   } catch (error) {
     queueMicrotask(() => { throw error; });
   }
@@ -193,10 +182,12 @@ export class OrmSnapshotStore implements SnapshotStore {
     return row ? { version: Number(row.version), data: new Uint8Array(row.data) } : undefined;
   }
 
+  /** saveTo with a promise of the new version (rejected with the failure). */
   save(kind: string, key: string, expectedVersion: number, data: Uint8Array | null, records: RecordWrite[] = []): Promise<number> {
     return new Promise((committed, failed) => this.saveTo(kind, key, expectedVersion, data, records, { committed, failed }));
   }
 
+  /** appendTo with a promise; `stillValid` as JournalSink's. */
   append(kind: string, key: string, version: number, records: RecordWrite[], stillValid: () => boolean): Promise<number> {
     return new Promise((committed, failed) => this.appendTo(kind, key, version, records, { committed, failed, stillValid }));
   }
@@ -221,7 +212,7 @@ export class OrmSnapshotStore implements SnapshotStore {
     const batch: PendingWrite[] = [];
     for (const write of assembled) {
       if (write.data !== JOURNAL || (write.sink as JournalSink).stillValid()) batch.push(write);
-      else failWrite(write, conflict(`${write.kind} actor: a write before this one failed`));
+      else tell(write, write.expectedVersion, conflict(`${write.kind} actor: a write before this one failed`));
     }
     if (batch.length === 0) return;
     if (await this.commitAlone(batch)) return;
@@ -245,13 +236,13 @@ export class OrmSnapshotStore implements SnapshotStore {
       });
     } catch (error) {
       const failure = unavailable(`snapshot write failed: ${(error as Error).message}`);
-      for (const write of batch) failWrite(write, failure);
+      for (const write of batch) tell(write, write.expectedVersion, failure);
       return;
     }
     for (const write of batch) {
       const version = committed.get(write);
-      if (version !== undefined) commitWrite(write, version);
-      else failWrite(write, conflict(`${write.kind} actor state changed concurrently (expected version ${write.expectedVersion})`));
+      if (version !== undefined) tell(write, version);
+      else tell(write, write.expectedVersion, conflict(`${write.kind} actor state changed concurrently (expected version ${write.expectedVersion})`));
     }
   }
 
@@ -275,10 +266,10 @@ export class OrmSnapshotStore implements SnapshotStore {
       await this.sql.alone(statement.sql, statement.params, prepared);
     } catch (error) {
       const failure = unavailable(`snapshot write failed: ${(error as Error).message}`);
-      for (const write of batch) failWrite(write, failure);
+      for (const write of batch) tell(write, write.expectedVersion, failure);
       return true;
     }
-    for (const write of batch) commitWrite(write, write.expectedVersion);
+    for (const write of batch) tell(write, write.expectedVersion);
     return true;
   }
 
