@@ -147,7 +147,7 @@ export default async function qsFloorBench(): Promise<Record<string, unknown>> {
     await (await openDatabase({ kind: 'postgresql', url: database.url })).close();
     const withoutCrypto = await floor(database.url, false);
     const withCrypto = await floor(database.url, true);
-    const pgInsertPerS = await rawInserts(database.url, PAYLOAD_BYTES);
+    const pgInsertPerS = (await rawInserts(database.url, PAYLOAD_BYTES)).perSecond;
     return {
       without_crypto: withoutCrypto,
       with_crypto: withCrypto,

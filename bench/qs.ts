@@ -28,7 +28,7 @@ import { DEFAULT_PG_LANES } from '../actors/runtime/snapshot-store.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
 import { profiled } from './profile.js';
-import { mainThreadCpuMicros } from './thread-cpu.js';
+import { machineCpuMicros, mainThreadCpuMicros } from './thread-cpu.js';
 
 // The load shape, shared with bench/qs-floor.ts.
 export const QUEUES = 1000;
@@ -89,17 +89,22 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
     let mainCpuMicros = 0;
     const mainThreadMeasured = mainThreadCpuMicros() !== undefined;
     for (let round = 0; round < ROUNDS; round++) {
-      const pgInsertPerS = await rawInserts(environment.env.DATABASE_URL!, payload.length);
+      const ceiling = await rawInserts(environment.env.DATABASE_URL!, payload.length);
       const cpuBefore = process.cpuUsage();
       const mainBefore = mainThreadCpuMicros();
+      const machineBefore = machineCpuMicros();
       // BENCH_PROFILE=x.cpuprofile, or x.heapprofile for where the enqueue phase allocates (the last round).
       const enqueueSeconds = await profiled(round === ROUNDS - 1 ? process.env.BENCH_PROFILE : undefined, () => timed(requests, IN_FLIGHT, send));
       const cpu = process.cpuUsage(cpuBefore);
       const mainAfter = mainThreadCpuMicros();
+      const machineAfter = machineCpuMicros();
       cpuMicros += cpu.user + cpu.system;
       mainCpuMicros += (mainAfter ?? 0) - (mainBefore ?? 0);
       const enqueuePerS = Math.round(requests * FANOUT / enqueueSeconds);
-      rounds.push({ enqueue_per_s: enqueuePerS, pg_insert_per_s: pgInsertPerS, ratio: Math.round(enqueuePerS / pgInsertPerS * 100) / 100 });
+      rounds.push({
+        enqueue_per_s: enqueuePerS, pg_insert_per_s: ceiling.perSecond, ratio: Math.round(enqueuePerS / ceiling.perSecond * 100) / 100,
+        machine_us_per_message: perUnit(machineBefore, machineAfter, requests * FANOUT), machine_us_per_raw_row: ceiling.machineMicrosPerRow,
+      });
     }
     const enqueued = ROUNDS * requests * FANOUT;
 
@@ -117,7 +122,7 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       }
     });
 
-    const pgPackedInsertPerS = await rawPackedInserts(environment.env.DATABASE_URL!, payload.length);
+    const pgPackedInsert = await rawPackedInserts(environment.env.DATABASE_URL!, payload.length);
     return {
       // Medians over the rounds.
       enqueue_per_s: median(rounds.map((round) => round.enqueue_per_s)),
@@ -128,10 +133,14 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       enqueue_main_thread_cpu_us_per_message: mainThreadMeasured ? Math.round(mainCpuMicros / enqueued * 10) / 10 : undefined,
       dequeue_per_s: Math.round(dequeued / dequeueSeconds),
       pg_insert_per_s: median(rounds.map((round) => round.pg_insert_per_s)),
+      // Every core's busy time (node, PostgreSQL, NATS, the kernel) per queue message and per raw row:
+      // the machine is saturated while enqueueing, so the ratio is about these two (Linux only).
+      enqueue_machine_cpu_us_per_message: medianOf(rounds.map((round) => round.machine_us_per_message)),
+      pg_insert_machine_cpu_us_per_row: medianOf(rounds.map((round) => round.machine_us_per_raw_row)),
       ratio: median(rounds.map((round) => round.ratio)),
       // The same rows the way the snapshot store now writes them (one statement of arrays per
       // transaction): a higher ceiling, printed so the ratio can be read against it too.
-      pg_packed_insert_per_s: pgPackedInsertPerS,
+      pg_packed_insert_per_s: pgPackedInsert.perSecond,
       rounds,
       threads: THREADS,
       commit_lanes: Number(COMMIT_LANES),
@@ -148,12 +157,22 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
   }
 }
 
-/** One round: its enqueue rate, the raw-insert ceiling measured just before it, and their ratio. */
+/** One round: its enqueue rate, the raw-insert ceiling measured just before it, their ratio, and the
+ *  machine's CPU for each (undefined where /proc is not there). */
 interface Round {
   enqueue_per_s: number;
   pg_insert_per_s: number;
   ratio: number;
+  machine_us_per_message: number | undefined;
+  machine_us_per_raw_row: number | undefined;
 }
+
+/** CPU µs per unit between two machineCpuMicros readings, to one decimal. */
+const perUnit = (before: number | undefined, after: number | undefined, units: number): number | undefined =>
+  before === undefined || after === undefined ? undefined : Math.round((after - before) / units * 10) / 10;
+
+const medianOf = (values: (number | undefined)[]): number | undefined =>
+  values.some((value) => value === undefined) ? undefined : median(values as number[]);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -169,11 +188,16 @@ const RAW_TRANSACTION_ROWS = 2000;
  *  lower a ceiling measured in it after them (and flatter the ratio). */
 const CEILING_TABLE = 'qs_message_ceiling';
 
+/** A ceiling: rows per second, and the machine's CPU per row while inserting them. */
+interface Ceiling {
+  perSecond: number;
+  machineMicrosPerRow: number | undefined;
+}
+
 /** Inserts RAW_ROWS queue-message-sized rows into a fresh CEILING_TABLE, `transaction` writing each
- *  RAW_TRANSACTION_ROWS of them (from sequence number `first`) on one pg connection; returns rows per
- *  second. */
+ *  RAW_TRANSACTION_ROWS of them (from sequence number `first`) on one pg connection. */
 async function insertRate(databaseUrl: string, payloadBytes: number,
-  transaction: (client: PgClient, first: number, data: Buffer) => Promise<void>): Promise<number> {
+  transaction: (client: PgClient, first: number, data: Buffer) => Promise<void>): Promise<Ceiling> {
   const orm = await openDatabase({ kind: 'postgresql', url: databaseUrl });
   const data = Buffer.from(randomBytes(payloadBytes + 16));
   try {
@@ -181,8 +205,12 @@ async function insertRate(databaseUrl: string, payloadBytes: number,
       await client.query({ text: `create table ${CEILING_TABLE} (like qs_message including all)` });
       try {
         const started = performance.now();
+        const machineBefore = machineCpuMicros();
         for (let done = 0; done < RAW_ROWS; done += RAW_TRANSACTION_ROWS) await transaction(client, done, data);
-        return Math.round(RAW_ROWS / ((performance.now() - started) / 1000));
+        return {
+          perSecond: Math.round(RAW_ROWS / ((performance.now() - started) / 1000)),
+          machineMicrosPerRow: perUnit(machineBefore, machineCpuMicros(), RAW_ROWS),
+        };
       } finally {
         await client.query({ text: `drop table ${CEILING_TABLE}` });
       }
@@ -199,7 +227,7 @@ async function insertRate(databaseUrl: string, payloadBytes: number,
  * SQL text: 25,000-35,000 rows/s where this path does 45,000-80,000, so ratios against the old figure
  * looked about twice as good as they were.)
  */
-export function rawInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
+export function rawInserts(databaseUrl: string, payloadBytes: number): Promise<Ceiling> {
   const text = numberPlaceholders(`insert into ${CEILING_TABLE} (queue, seq, data) values ${Array(400).fill('(?, ?, ?)').join(', ')}`);
   return insertRate(databaseUrl, payloadBytes, async (client, first, data) => {
     await client.query({ text: 'begin' });
@@ -213,7 +241,7 @@ export function rawInserts(databaseUrl: string, payloadBytes: number): Promise<n
 
 /** The same rows, each transaction one statement of arrays (actors/runtime/packed-insert.ts) run on
  *  its own, as the snapshot store commits journal writes. */
-function rawPackedInserts(databaseUrl: string, payloadBytes: number): Promise<number> {
+function rawPackedInserts(databaseUrl: string, payloadBytes: number): Promise<Ceiling> {
   return insertRate(databaseUrl, payloadBytes, async (client, first, data) => {
     const rows = Array.from({ length: RAW_TRANSACTION_ROWS }, (_, i): RowInsert => ({ insertInto: CEILING_TABLE, values: { queue: 'bench-packed-insert-queue', seq: first + i, data } }));
     const statement = packedInsert(rows, 0, rows.length, ['queue', 'seq', 'data'])!;

@@ -1,9 +1,13 @@
-// CPU time of the process's main thread alone (Linux: /proc/self/task/<pid>/stat), in µs; undefined
-// elsewhere. process.cpuUsage() adds V8's helper threads and the node's other threads, which run on
-// the same two cores as the database: the main thread's own time is what one node thread can spend.
+// CPU time read from /proc (Linux), in µs; undefined elsewhere.
+// - mainThreadCpuMicros: the process's main thread alone. process.cpuUsage() adds V8's helper threads
+//   and the node's other threads, which run on the same two cores as the database: the main thread's
+//   own time is what one node thread can spend.
+// - machineCpuMicros: every core's busy time (all processes: the node, PostgreSQL, NATS, the kernel's
+//   writeback). When the cores are saturated this, per message, is what caps the rate.
 import { readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux Node supports
+const MICROS_PER_TICK = 1_000_000 / TICKS_PER_SECOND;
 
 export function mainThreadCpuMicros(): number | undefined {
   try {
@@ -11,7 +15,18 @@ export function mainThreadCpuMicros(): number | undefined {
     // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / TICKS_PER_SECOND);
+    return (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK;
+  } catch {
+    return undefined;
+  }
+}
+
+export function machineCpuMicros(): number | undefined {
+  try {
+    // "cpu  user nice system idle iowait irq softirq steal ...": busy is all but idle and iowait.
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.slice(0, 8).reduce((sum, ticks) => sum + ticks, 0);
+    return (total - fields[3]! - fields[4]!) * MICROS_PER_TICK;
   } catch {
     return undefined;
   }
