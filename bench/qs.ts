@@ -133,8 +133,9 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       enqueue_main_thread_cpu_us_per_message: mainThreadMeasured ? Math.round(mainCpuMicros / enqueued * 10) / 10 : undefined,
       dequeue_per_s: Math.round(dequeued / dequeueSeconds),
       pg_insert_per_s: median(rounds.map((round) => round.pg_insert_per_s)),
-      // Every core's busy time (node, PostgreSQL, NATS, the kernel) per queue message and per raw row:
-      // the machine is saturated while enqueueing, so the ratio is about these two (Linux only).
+      // Every core's busy time (node, PostgreSQL, NATS, the kernel) per queue message and per raw row
+      // (Linux only): the enqueue phase keeps the two cores 75-90% busy and the ceiling about half, so
+      // these say which side of the ratio a run's drift moved.
       enqueue_machine_cpu_us_per_message: medianOf(rounds.map((round) => round.machine_us_per_message)),
       pg_insert_machine_cpu_us_per_row: medianOf(rounds.map((round) => round.machine_us_per_raw_row)),
       ratio: median(rounds.map((round) => round.ratio)),

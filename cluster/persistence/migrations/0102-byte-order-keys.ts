@@ -1,11 +1,12 @@
 import { Migration } from '@mikro-orm/migrations';
 
 // Key columns that hold opaque identifiers (actor keys, queue ids: base64url of random bytes) compare
-// byte by byte. Under the database's default collation (C.UTF-8 here, a locale elsewhere) PostgreSQL
-// compares every pair through strcoll, which on the enqueue path's index inserts (rows of 1,000 queues
-// interleaved) cost a measurable share of the database's CPU per row (docs/qs.md). SQLite already
-// compares text as bytes (BINARY), so this is PostgreSQL only. Order by these columns has no meaning
-// beyond grouping, so no query changes.
+// byte by byte. Under any default collation but C, PostgreSQL compares every pair of keys through
+// strcoll, and the enqueue path's index inserts (rows of many queues interleaved) compare against other
+// queues' keys on every row; with a locale such as en_US.UTF-8 that is several times memcmp's cost.
+// (With this machine's C.UTF-8 default the difference was within noise: docs/decisions.md.) SQLite
+// already compares text as bytes (BINARY), so this is PostgreSQL only. Order by these columns means
+// nothing beyond grouping, so no query changes.
 const BYTE_ORDER_KEYS: readonly { table: string; column: string; length: number }[] = [
   { table: 'actor_snapshot', column: 'kind', length: 64 },
   { table: 'actor_snapshot', column: 'key', length: 512 },
