@@ -166,10 +166,11 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
 
   if (database === 'postgresql') {
     test(`${database}: an actor's writes keep to one lane, and a blocked lane holds up no other`, async (t) => {
+      const lanes = 3;
       await withStore(async (store, orm) => {
         const keys = Array.from({ length: 40 }, (_, i) => `actor-${i}`);
         const blockedKey = keys[0]!;
-        const freeKey = keys.find((key) => laneOf(key, 3) !== laneOf(blockedKey, 3))!;
+        const freeKey = keys.find((key) => laneOf(key, lanes) !== laneOf(blockedKey, lanes))!;
         await Promise.all([store.save('k', blockedKey, 0, bytes(0)), store.save('k', freeKey, 0, bytes(0))]);
         // Another connection holds the blocked actor's row: its lane's next transaction waits for it.
         const holder = orm.em.fork();
@@ -181,7 +182,7 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
           t.is(await store.save('k', freeKey, 1, bytes(1)), 2);
           // Meanwhile many actors of the other lanes, each a chain of writes with records: every chain
           // commits.
-          const others = keys.slice(2).filter((key) => laneOf(key, 3) !== laneOf(blockedKey, 3));
+          const others = keys.slice(2).filter((key) => laneOf(key, lanes) !== laneOf(blockedKey, lanes));
           const chains = await Promise.all(others.map((key) => Promise.all(Array.from({ length: 20 }, (_, i) =>
             store.append('k', key, 0, [{ insertInto: 'store_test_record', values: { owner: key, n: i } }], () => true)))));
           t.true(chains.every((versions) => versions.length === 20 && versions.every((version) => version === 0)));
@@ -194,7 +195,7 @@ for (const backend of ['nats-postgres', 'embedded'] as Backend[]) {
           if (!released) await holder.rollback();
         }
         t.deepEqual(await store.load('k', blockedKey), { version: 2, data: bytes(1) });
-      }, { lanes: 3 });
+      }, { lanes });
     });
   }
 }
