@@ -28,7 +28,8 @@ import { DEFAULT_PG_LANES } from '../actors/runtime/snapshot-store.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
 import { profiled } from './profile.js';
-import { machineCpuMicros, mainThreadCpuMicros } from './thread-cpu.js';
+import { performance } from 'node:perf_hooks';
+import { commandCpuMicros, machineCpuMicros, mainThreadCpuMicros } from './thread-cpu.js';
 
 // The load shape, shared with bench/qs-floor.ts.
 export const QUEUES = 1000;
@@ -93,17 +94,23 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       const cpuBefore = process.cpuUsage();
       const mainBefore = mainThreadCpuMicros();
       const machineBefore = machineCpuMicros();
+      const postgresBefore = commandCpuMicros('postgres');
+      const loopBefore = performance.eventLoopUtilization();
       // BENCH_PROFILE=x.cpuprofile, or x.heapprofile for where the enqueue phase allocates (the last round).
       const enqueueSeconds = await profiled(round === ROUNDS - 1 ? process.env.BENCH_PROFILE : undefined, () => timed(requests, IN_FLIGHT, send));
       const cpu = process.cpuUsage(cpuBefore);
       const mainAfter = mainThreadCpuMicros();
       const machineAfter = machineCpuMicros();
+      const postgresAfter = commandCpuMicros('postgres');
+      const loop = performance.eventLoopUtilization(loopBefore);
       cpuMicros += cpu.user + cpu.system;
       mainCpuMicros += (mainAfter ?? 0) - (mainBefore ?? 0);
       const enqueuePerS = Math.round(requests * FANOUT / enqueueSeconds);
       rounds.push({
         enqueue_per_s: enqueuePerS, pg_insert_per_s: ceiling.perSecond, ratio: Math.round(enqueuePerS / ceiling.perSecond * 100) / 100,
         machine_us_per_message: perUnit(machineBefore, machineAfter, requests * FANOUT), machine_us_per_raw_row: ceiling.machineMicrosPerRow,
+        postgres_us_per_message: perUnit(postgresBefore, postgresAfter, requests * FANOUT), postgres_us_per_raw_row: ceiling.postgresMicrosPerRow,
+        event_loop_utilization: Math.round(loop.utilization * 100) / 100,
       });
     }
     const enqueued = ROUNDS * requests * FANOUT;
@@ -138,6 +145,14 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       // these say which side of the ratio a run's drift moved.
       enqueue_machine_cpu_us_per_message: medianOf(rounds.map((round) => round.machine_us_per_message)),
       pg_insert_machine_cpu_us_per_row: medianOf(rounds.map((round) => round.machine_us_per_raw_row)),
+      // Of that, PostgreSQL's own processes (server and backends on this machine): the enqueue path
+      // commits smaller batches on several connections, which costs the database more per row than
+      // the ceiling's one connection (docs/qs.md).
+      enqueue_postgres_cpu_us_per_message: medianOf(rounds.map((round) => round.postgres_us_per_message)),
+      pg_insert_postgres_cpu_us_per_row: medianOf(rounds.map((round) => round.postgres_us_per_raw_row)),
+      // The share of the enqueue phase the node's first thread was busy rather than waiting for I/O:
+      // near 1, the thread's CPU per message caps the rate; well below, the commits' latency does.
+      enqueue_event_loop_utilization: median(rounds.map((round) => round.event_loop_utilization)),
       ratio: median(rounds.map((round) => round.ratio)),
       // The same rows the way the snapshot store now writes them (one statement of arrays per
       // transaction): a higher ceiling, printed so the ratio can be read against it too.
@@ -166,6 +181,9 @@ interface Round {
   ratio: number;
   machine_us_per_message: number | undefined;
   machine_us_per_raw_row: number | undefined;
+  postgres_us_per_message: number | undefined;
+  postgres_us_per_raw_row: number | undefined;
+  event_loop_utilization: number;
 }
 
 /** CPU µs per unit between two machineCpuMicros readings, to one decimal. */
@@ -189,10 +207,11 @@ const RAW_TRANSACTION_ROWS = 2000;
  *  lower a ceiling measured in it after them (and flatter the ratio). */
 const CEILING_TABLE = 'qs_message_ceiling';
 
-/** A ceiling: rows per second, and the machine's CPU per row while inserting them. */
+/** A ceiling: rows per second, and the machine's and PostgreSQL's CPU per row while inserting them. */
 interface Ceiling {
   perSecond: number;
   machineMicrosPerRow: number | undefined;
+  postgresMicrosPerRow: number | undefined;
 }
 
 /** Inserts RAW_ROWS queue-message-sized rows into a fresh CEILING_TABLE, `transaction` writing each
@@ -207,10 +226,12 @@ async function insertRate(databaseUrl: string, payloadBytes: number,
       try {
         const started = performance.now();
         const machineBefore = machineCpuMicros();
+        const postgresBefore = commandCpuMicros('postgres');
         for (let done = 0; done < RAW_ROWS; done += RAW_TRANSACTION_ROWS) await transaction(client, done, data);
         return {
           perSecond: Math.round(RAW_ROWS / ((performance.now() - started) / 1000)),
           machineMicrosPerRow: perUnit(machineBefore, machineCpuMicros(), RAW_ROWS),
+          postgresMicrosPerRow: perUnit(postgresBefore, commandCpuMicros('postgres'), RAW_ROWS),
         };
       } finally {
         await client.query({ text: `drop table ${CEILING_TABLE}` });

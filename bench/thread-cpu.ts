@@ -4,21 +4,47 @@
 //   own time is what one node thread can spend.
 // - machineCpuMicros: every core's busy time (all processes: the node, PostgreSQL, NATS, the kernel's
 //   writeback). When the cores are saturated this, per message, is what caps the rate.
-import { readFileSync } from 'node:fs';
+// - commandCpuMicros: the processes of one command (e.g. 'postgres': the server and every backend);
+//   only those on this machine, and only while they live (a backend that exits takes its time along).
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux Node supports
 const MICROS_PER_TICK = 1_000_000 / TICKS_PER_SECOND;
 
+/** utime + stime of a /proc stat line, in µs. Fields after the command name (which may hold spaces,
+ *  so split after its closing parenthesis): utime and stime are fields 14 and 15 of the line, 12 and
+ *  13 after the name. */
+function statCpuMicros(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK;
+}
+
 export function mainThreadCpuMicros(): number | undefined {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK;
+    return statCpuMicros(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** Undefined where /proc is not there or no process runs `command`. */
+export function commandCpuMicros(command: string): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  let total: number | undefined;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command) total = (total ?? 0) + statCpuMicros(stat);
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return total;
 }
 
 export function machineCpuMicros(): number | undefined {
