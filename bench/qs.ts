@@ -12,6 +12,7 @@
 // an enqueue phase of BENCH_QS_MESSAGES messages right after its own pg_insert_per_s; `rounds` lists
 // them all.
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { generateHpkeKeyPair, generateSigningKeyPair, randomBytes } from '../protocol/crypto/index.js';
 import { sealQueueConfig } from '../protocol/qs/queue-config.js';
 import { localEnqueue } from '../actors/qs/fanout.js';
@@ -28,7 +29,6 @@ import { DEFAULT_PG_LANES } from '../actors/runtime/snapshot-store.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
 import { profiled } from './profile.js';
-import { performance } from 'node:perf_hooks';
 import { commandCpuMicros, machineCpuMicros, mainThreadCpuMicros } from './thread-cpu.js';
 
 // The load shape, shared with bench/qs-floor.ts.
