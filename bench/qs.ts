@@ -29,7 +29,7 @@ import { DEFAULT_PG_LANES } from '../actors/runtime/snapshot-store.js';
 import { createTestEnvironment, startTestNode } from '../test/helpers/node.js';
 import { timed } from './concurrency.js';
 import { profiled } from './profile.js';
-import { commandCpuMicros, machineCpuMicros, mainThreadCpuMicros } from './thread-cpu.js';
+import { mainThreadCpuMicros, startCpuReading, type CpuPerUnit } from './thread-cpu.js';
 
 // The load shape, shared with bench/qs-floor.ts.
 export const QUEUES = 1000;
@@ -93,23 +93,21 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
       const ceiling = await rawInserts(environment.env.DATABASE_URL!, payload.length);
       const cpuBefore = process.cpuUsage();
       const mainBefore = mainThreadCpuMicros();
-      const machineBefore = machineCpuMicros();
-      const postgresBefore = commandCpuMicros('postgres');
+      const cpuReading = startCpuReading();
       const loopBefore = performance.eventLoopUtilization();
       // BENCH_PROFILE=x.cpuprofile, or x.heapprofile for where the enqueue phase allocates (the last round).
       const enqueueSeconds = await profiled(round === ROUNDS - 1 ? process.env.BENCH_PROFILE : undefined, () => timed(requests, IN_FLIGHT, send));
       const cpu = process.cpuUsage(cpuBefore);
       const mainAfter = mainThreadCpuMicros();
-      const machineAfter = machineCpuMicros();
-      const postgresAfter = commandCpuMicros('postgres');
+      const cpuPerMessage = cpuReading.perUnit(requests * FANOUT);
       const loop = performance.eventLoopUtilization(loopBefore);
       cpuMicros += cpu.user + cpu.system;
       mainCpuMicros += (mainAfter ?? 0) - (mainBefore ?? 0);
       const enqueuePerS = Math.round(requests * FANOUT / enqueueSeconds);
       rounds.push({
         enqueue_per_s: enqueuePerS, pg_insert_per_s: ceiling.perSecond, ratio: Math.round(enqueuePerS / ceiling.perSecond * 100) / 100,
-        machine_us_per_message: perUnit(machineBefore, machineAfter, requests * FANOUT), machine_us_per_raw_row: ceiling.machineMicrosPerRow,
-        postgres_us_per_message: perUnit(postgresBefore, postgresAfter, requests * FANOUT), postgres_us_per_raw_row: ceiling.postgresMicrosPerRow,
+        machine_us_per_message: cpuPerMessage.machine, machine_us_per_raw_row: ceiling.cpuPerRow.machine,
+        postgres_us_per_message: cpuPerMessage.postgres, postgres_us_per_raw_row: ceiling.cpuPerRow.postgres,
         event_loop_utilization: Math.round(loop.utilization * 100) / 100,
       });
     }
@@ -173,8 +171,9 @@ export default async function qsBench(): Promise<Record<string, unknown>> {
   }
 }
 
-/** One round: its enqueue rate, the raw-insert ceiling measured just before it, their ratio, and the
- *  machine's CPU for each (undefined where /proc is not there). */
+/** One round: its enqueue rate, the raw-insert ceiling measured just before it, their ratio, the
+ *  machine's and PostgreSQL's CPU for each (undefined where /proc is not there), and how busy the
+ *  node's first thread was while enqueueing. */
 interface Round {
   enqueue_per_s: number;
   pg_insert_per_s: number;
@@ -185,10 +184,6 @@ interface Round {
   postgres_us_per_raw_row: number | undefined;
   event_loop_utilization: number;
 }
-
-/** CPU µs per unit between two machineCpuMicros readings, to one decimal. */
-const perUnit = (before: number | undefined, after: number | undefined, units: number): number | undefined =>
-  before === undefined || after === undefined ? undefined : Math.round((after - before) / units * 10) / 10;
 
 const medianOf = (values: (number | undefined)[]): number | undefined =>
   values.some((value) => value === undefined) ? undefined : median(values as number[]);
@@ -210,8 +205,7 @@ const CEILING_TABLE = 'qs_message_ceiling';
 /** A ceiling: rows per second, and the machine's and PostgreSQL's CPU per row while inserting them. */
 interface Ceiling {
   perSecond: number;
-  machineMicrosPerRow: number | undefined;
-  postgresMicrosPerRow: number | undefined;
+  cpuPerRow: CpuPerUnit;
 }
 
 /** Inserts RAW_ROWS queue-message-sized rows into a fresh CEILING_TABLE, `transaction` writing each
@@ -225,13 +219,11 @@ async function insertRate(databaseUrl: string, payloadBytes: number,
       await client.query({ text: `create table ${CEILING_TABLE} (like qs_message including all)` });
       try {
         const started = performance.now();
-        const machineBefore = machineCpuMicros();
-        const postgresBefore = commandCpuMicros('postgres');
+        const cpuReading = startCpuReading();
         for (let done = 0; done < RAW_ROWS; done += RAW_TRANSACTION_ROWS) await transaction(client, done, data);
         return {
           perSecond: Math.round(RAW_ROWS / ((performance.now() - started) / 1000)),
-          machineMicrosPerRow: perUnit(machineBefore, machineCpuMicros(), RAW_ROWS),
-          postgresMicrosPerRow: perUnit(postgresBefore, commandCpuMicros('postgres'), RAW_ROWS),
+          cpuPerRow: cpuReading.perUnit(RAW_ROWS),
         };
       } finally {
         await client.query({ text: `drop table ${CEILING_TABLE}` });

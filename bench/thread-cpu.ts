@@ -6,6 +6,7 @@
 //   writeback). When the cores are saturated this, per message, is what caps the rate.
 // - commandCpuMicros: the processes of one command (e.g. 'postgres': the server and every backend);
 //   only those on this machine, and only while they live (a backend that exits takes its time along).
+// - startCpuReading: the machine's and PostgreSQL's CPU over a phase, per unit of its work.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux Node supports
@@ -56,4 +57,25 @@ export function machineCpuMicros(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU µs per unit of a phase's work, to one decimal (undefined where it could not be read). */
+export interface CpuPerUnit {
+  machine: number | undefined;
+  postgres: number | undefined;
+}
+
+const perUnit = (before: number | undefined, after: number | undefined, units: number): number | undefined =>
+  before === undefined || after === undefined ? undefined : Math.round((after - before) / units * 10) / 10;
+
+/** Reads the machine's and PostgreSQL's CPU now; `perUnit` then gives what each used since, per unit. */
+export function startCpuReading(): { perUnit(units: number): CpuPerUnit } {
+  const machine = machineCpuMicros();
+  const postgres = commandCpuMicros('postgres');
+  return {
+    perUnit: (units) => ({
+      machine: perUnit(machine, machineCpuMicros(), units),
+      postgres: perUnit(postgres, commandCpuMicros('postgres'), units),
+    }),
+  };
 }
