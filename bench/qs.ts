@@ -8,7 +8,7 @@
 //   table, in transactions of 2,000 rows, prepared and with bound parameters, measured in the same run (the
 //   ceiling the enqueue path is held to); pg_packed_insert_per_s: the same rows as one statement of
 //   arrays per 2,000, the way the snapshot store writes them (a higher ceiling).
-// enqueue_per_s, pg_insert_per_s and ratio are medians over BENCH_QS_ROUNDS rounds (default 3), each
+// enqueue_per_s, pg_insert_per_s and ratio are medians over BENCH_QS_ROUNDS rounds (default 5), each
 // an enqueue phase of BENCH_QS_MESSAGES messages right after its own pg_insert_per_s; `rounds` lists
 // them all.
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
@@ -37,7 +37,7 @@ export const IN_FLIGHT = 200;
 export const FANOUT = Number(process.env.BENCH_QS_FANOUT ?? 10);
 /** Messages per round; ROUNDS rounds, each after its own raw-insert ceiling. */
 export const MESSAGES = Number(process.env.BENCH_QS_MESSAGES ?? 100_000);
-export const ROUNDS = Number(process.env.BENCH_QS_ROUNDS ?? 3);
+export const ROUNDS = Number(process.env.BENCH_QS_ROUNDS ?? 5);
 export const PAYLOAD_BYTES = 256;
 // As the node runs by default: one thread (BENCH_QS_THREADS to compare). The README has operators
 // give a node one thread per core it has to itself; here PostgreSQL shares the two cores, and one
