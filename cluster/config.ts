@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { SettingsReader } from '../actors/runtime/settings.js';
 import { DEFAULT_PG_LANES } from '../actors/runtime/snapshot-store.js';
 import { DEFAULT_SHARD_COUNT } from '../transport/subjects.js';
-import type { DatabaseTarget } from './persistence/database.js';
+import { DEFAULT_POOL_MAX, type DatabaseTarget } from './persistence/database.js';
 
 export interface NodeConfig {
   domain: string;
@@ -73,6 +73,13 @@ export function loadConfig(env: Source = process.env): NodeConfig {
   // Checked whatever the database; SQLite has one writer, so one lane.
   const lanesSetting = integer('DB_COMMIT_LANES', DEFAULT_PG_LANES, 1, 8);
   const commitLanes = database.kind === 'postgresql' ? lanesSetting : 1;
+  const poolMax = integer('DB_POOL_MAX', DEFAULT_POOL_MAX, 2, 1000);
+  if (database.kind === 'postgresql') {
+    database = { ...database, poolMax };
+    // A committing lane holds its connection: with no connection beyond the lanes, reads would wait
+    // for commits.
+    if (poolMax <= commitLanes) problems.push(`DB_POOL_MAX (${poolMax}) must be above DB_COMMIT_LANES (${commitLanes}): each lane holds a connection while it commits`);
+  }
 
   const config: NodeConfig = {
     domain,
@@ -139,6 +146,7 @@ export function describeConfig(config: NodeConfig): Record<string, unknown> {
     shardCount: config.shardCount,
     threads: config.threads,
     commitLanes: config.commitLanes,
+    ...(config.database.kind === 'postgresql' ? { poolMax: config.database.poolMax } : {}),
   };
 }
 

@@ -9,8 +9,12 @@ import { dirname } from 'node:path';
 import { ActorSnapshot } from '../../actors/runtime/snapshot-entity.js';
 import { migrationsList } from './migrations/index.js';
 
+/** Connections one thread's pool may hold open on PostgreSQL (DB_POOL_MAX). */
+export const DEFAULT_POOL_MAX = 10;
+
 export type DatabaseTarget =
-  | { kind: 'postgresql'; url: string }
+  /** poolMax: DEFAULT_POOL_MAX when absent. */
+  | { kind: 'postgresql'; url: string; poolMax?: number }
   | { kind: 'sqlite'; file: string };
 
 export const entities = [ActorSnapshot];
@@ -27,7 +31,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<MikroORM> {
   };
   let orm: MikroORM;
   if (target.kind === 'postgresql') {
-    orm = await PostgresOrm.init({ ...common, clientUrl: target.url, pool: { min: 1, max: 10 } });
+    orm = await PostgresOrm.init({ ...common, clientUrl: target.url, pool: { min: 1, max: target.poolMax ?? DEFAULT_POOL_MAX } });
   } else {
     if (target.file !== ':memory:') mkdirSync(dirname(target.file), { recursive: true });
     orm = await SqliteOrm.init({ ...common, dbName: target.file });
