@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { SettingsReader } from '../actors/runtime/settings.js';
 import { DEFAULT_PG_LANES } from '../actors/runtime/snapshot-store.js';
 import { DEFAULT_SHARD_COUNT } from '../transport/subjects.js';
-import { DEFAULT_POOL_MAX, type DatabaseTarget } from './persistence/database.js';
+import { DEFAULT_POOL_MAX, poolMaxOf, type DatabaseTarget } from './persistence/database.js';
 
 export interface NodeConfig {
   domain: string;
@@ -146,7 +146,8 @@ export function describeConfig(config: NodeConfig): Record<string, unknown> {
     shardCount: config.shardCount,
     threads: config.threads,
     commitLanes: config.commitLanes,
-    ...(config.database.kind === 'postgresql' ? { poolMax: config.database.poolMax } : {}),
+    // Undefined (left out of the log line) on SQLite.
+    poolMax: poolMaxOf(config.database),
   };
 }
 

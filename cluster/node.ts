@@ -8,8 +8,8 @@ import type { ActorClient } from '../transport/envelope.js';
 import { Gateway } from '../transport/gateway.js';
 import type { NodeConfig } from './config.js';
 import { NodeMetrics } from './metrics.js';
-import { databaseReachable, DEFAULT_POOL_MAX } from './persistence/database.js';
-import { connectionBudgetWarning, serverConnectionLimit } from './persistence/connection-budget.js';
+import { databaseReachable } from './persistence/database.js';
+import { warnOfConnectionBudget } from './persistence/connection-budget.js';
 import { ShardHost } from './shard-host.js';
 import { ShardThreads } from './shard-threads.js';
 import { Teardown } from './teardown.js';
@@ -57,10 +57,7 @@ export class HomeserverNode {
     const env = parts.env ?? {};
     const host = await ShardHost.open({ config, modules: parts.modules, env, log, threadIndex: 0 }, teardown);
     const { modules, methods, runtime, actors, bus, orm } = host;
-    if (config.database.kind === 'postgresql') {
-      const warning = connectionBudgetWarning(config.threads, config.database.poolMax ?? DEFAULT_POOL_MAX, await serverConnectionLimit(orm));
-      if (warning) log.warn(warning);
-    }
+    await warnOfConnectionBudget(orm, config.database, config.threads, log);
     const gates = modules.filter((module) => module.gate);
     if (gates.length > 1) throw new Error(`only one module may gate requests; ${gates.map((module) => module.name).join(' and ')} both do`);
     let threads: ShardThreads | undefined;

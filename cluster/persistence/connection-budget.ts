@@ -4,7 +4,9 @@
 // Checked once at start and logged, not refused: other clients share the limit, and the pools only
 // grow to their maximum under load.
 import type { MikroORM } from '@mikro-orm/core';
+import type { Logger } from 'pino';
 import { pgConnections } from '../../actors/runtime/sql-session.js';
+import { poolMaxOf, type DatabaseTarget } from './database.js';
 
 /** The connections the server admits for ordinary roles: max_connections less those it keeps for
  *  superusers. Undefined on SQLite. */
@@ -24,4 +26,13 @@ export function connectionBudgetWarning(threads: number, poolMax: number, admitt
   if (admitted === undefined || wanted <= admitted) return undefined;
   return `this node may open ${wanted} PostgreSQL connections (NODE_THREADS ${threads} x DB_POOL_MAX ${poolMax}) but the server admits ${admitted}: ` +
     'under load some will be refused; lower DB_POOL_MAX or NODE_THREADS, or raise max_connections';
+}
+
+/** Logs connectionBudgetWarning for a node of `threads` threads, each with a pool opened for
+ *  `target` (nothing on SQLite). */
+export async function warnOfConnectionBudget(orm: MikroORM, target: DatabaseTarget, threads: number, log: Logger): Promise<void> {
+  const poolMax = poolMaxOf(target);
+  if (poolMax === undefined) return;
+  const warning = connectionBudgetWarning(threads, poolMax, await serverConnectionLimit(orm));
+  if (warning) log.warn(warning);
 }

@@ -19,6 +19,11 @@ export type DatabaseTarget =
 
 export const entities = [ActorSnapshot];
 
+/** The most connections a pool opened for `target` holds; undefined on SQLite (no pool). */
+export function poolMaxOf(target: DatabaseTarget): number | undefined {
+  return target.kind === 'postgresql' ? target.poolMax ?? DEFAULT_POOL_MAX : undefined;
+}
+
 export async function openDatabase(target: DatabaseTarget): Promise<MikroORM> {
   const common = {
     entities,
@@ -31,7 +36,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<MikroORM> {
   };
   let orm: MikroORM;
   if (target.kind === 'postgresql') {
-    orm = await PostgresOrm.init({ ...common, clientUrl: target.url, pool: { min: 1, max: target.poolMax ?? DEFAULT_POOL_MAX } });
+    orm = await PostgresOrm.init({ ...common, clientUrl: target.url, pool: { min: 1, max: poolMaxOf(target)! } });
   } else {
     if (target.file !== ':memory:') mkdirSync(dirname(target.file), { recursive: true });
     orm = await SqliteOrm.init({ ...common, dbName: target.file });
